@@ -390,10 +390,8 @@ mod tests {
         check::<u32>(&FLAGS);
         check::<u64>(&FLAGS64);
         // SAFETY: static descriptors.
-        assert_eq!(
-            unsafe { type_layout(&FLAGS65) },
-            Err(LayoutError::TooManyFlags(65))
-        );
+        let got = unsafe { type_layout(&FLAGS65) };
+        assert_eq!(got, Err(LayoutError::TooManyFlags(65)));
     }
 
     #[repr(C)]
@@ -462,14 +460,14 @@ mod tests {
     static NESTED: TypeDesc = TypeDesc::with_fields(TypeKind::Record, "nested", &NESTED_FIELDS);
     #[repr(C)]
     struct Nested {
-        items: List<Rec>,
+        items: List,
         maybe: OptRec,
         flag: bool,
     }
 
     #[test]
     fn nested_types() {
-        check::<List<Rec>>(&LIST_REC);
+        check::<List>(&LIST_REC);
         check::<Nested>(&NESTED);
     }
 

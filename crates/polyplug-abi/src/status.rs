@@ -54,40 +54,45 @@ pub enum Status {
     /// A contract the bundle requires is not provided by anyone.
     MissingDependency = 21,
     /// A code this version does not know (from a newer peer).
-    Unknown = 0xFFFF_FFFF,
+    Unknown = 0x7FFF_FFFF,
 }
+
+/// Every known status, in code order (without `Unknown`).
+const ALL_STATUSES: [Status; 22] = [
+    Status::Ok,
+    Status::Error,
+    Status::InvalidArgument,
+    Status::NullPointer,
+    Status::NotFound,
+    Status::StaleHandle,
+    Status::VersionMismatch,
+    Status::AbiMismatch,
+    Status::Panic,
+    Status::OutOfMemory,
+    Status::Unsupported,
+    Status::AlreadyExists,
+    Status::LoadFailed,
+    Status::InitFailed,
+    Status::InvalidManifest,
+    Status::ContractMismatch,
+    Status::IdCollision,
+    Status::Busy,
+    Status::Timeout,
+    Status::LimitExceeded,
+    Status::BufferTooSmall,
+    Status::MissingDependency,
+];
 
 impl Status {
     /// Every known status, in code order (without `Unknown`).
-    pub const ALL: [Status; 22] = [
-        Status::Ok,
-        Status::Error,
-        Status::InvalidArgument,
-        Status::NullPointer,
-        Status::NotFound,
-        Status::StaleHandle,
-        Status::VersionMismatch,
-        Status::AbiMismatch,
-        Status::Panic,
-        Status::OutOfMemory,
-        Status::Unsupported,
-        Status::AlreadyExists,
-        Status::LoadFailed,
-        Status::InitFailed,
-        Status::InvalidManifest,
-        Status::ContractMismatch,
-        Status::IdCollision,
-        Status::Busy,
-        Status::Timeout,
-        Status::LimitExceeded,
-        Status::BufferTooSmall,
-        Status::MissingDependency,
-    ];
+    pub const fn all() -> &'static [Status] {
+        &ALL_STATUSES
+    }
 
     /// Maps any word to a status. Total: codes this version does not know become `Unknown`.
     pub const fn from_raw(code: u32) -> Status {
-        if (code as usize) < Self::ALL.len() {
-            Self::ALL[code as usize]
+        if (code as usize) < ALL_STATUSES.len() {
+            ALL_STATUSES[code as usize]
         } else {
             Status::Unknown
         }
@@ -151,7 +156,7 @@ mod tests {
 
     #[test]
     fn conversion_is_total_and_round_trips() {
-        for (i, s) in Status::ALL.iter().enumerate() {
+        for (i, s) in Status::all().iter().enumerate() {
             assert_eq!(s.raw(), i as u32);
             assert_eq!(Status::from_raw(i as u32), *s);
         }
@@ -163,8 +168,8 @@ mod tests {
 
     #[test]
     fn descriptions_are_distinct() {
-        for (i, a) in Status::ALL.iter().enumerate() {
-            for b in &Status::ALL[i + 1..] {
+        for (i, a) in Status::all().iter().enumerate() {
+            for b in &Status::all()[i + 1..] {
                 assert_ne!(a.description(), b.description());
             }
         }

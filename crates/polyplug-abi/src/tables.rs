@@ -89,7 +89,15 @@ pub struct Interface {
     /// The contract this table implements.
     pub contract: *const ContractDesc,
     /// `func_count` function pointers, in the contract's function order; none may be null.
-    pub funcs: *const Option<ContractFn>,
+    /// (Spelled out rather than `Option<ContractFn>` so cbindgen sees a nullable fn pointer.)
+    pub funcs: *const Option<
+        unsafe extern "C" fn(
+            instance: *mut c_void,
+            args: *const c_void,
+            ret: *mut c_void,
+            ctx: *mut CallCtx,
+        ) -> u32,
+    >,
     /// Passed as `instance` to calls without an explicit instance, and to `create_instance`.
     pub provider: *mut c_void,
     /// Optional: creates per-caller state for a stateful provider.
@@ -126,7 +134,7 @@ impl Interface {
 }
 
 /// Opaque: the transaction a bundle's providers are registered into during its init.
-#[repr(C)]
+/// Only ever handled by pointer; its contents belong to the runtime.
 pub struct Registrar {
     _private: [u8; 0],
 }
@@ -215,14 +223,21 @@ unsafe impl Sync for HostApi {}
 pub struct RuntimeConfig {
     /// `size_of::<RuntimeConfig>()` as the host knew it.
     pub struct_size: u32,
-    /// [`RuntimeConfig::FLAG_HOT_RELOAD`] and future flags.
+    /// [`RuntimeConfig::FLAG_HOT_RELOAD`], [`RuntimeConfig::FLAG_LOG_OFF`] and future flags.
     pub flags: u32,
     /// Most verbose [`LogLevel`] delivered; 0 means `Info`.
     pub log_max_level: u32,
     /// First-block size of call arenas the runtime creates; 0 means 4096.
     pub call_arena_size: u32,
-    /// Log sink; null means the runtime's default (the `log` crate).
-    pub log: Option<LogFn>,
+    /// Log sink (a [`LogFn`]); null means the runtime's default (the `log` crate).
+    pub log: Option<
+        unsafe extern "C" fn(
+            user: *mut c_void,
+            level: u32,
+            target: *const Str,
+            message: *const Str,
+        ),
+    >,
     /// Passed to `log`.
     pub log_user: *mut c_void,
     /// Called with `log_user` when the runtime is destroyed.
@@ -232,6 +247,8 @@ pub struct RuntimeConfig {
 impl RuntimeConfig {
     /// Allows `reload_bundle`.
     pub const FLAG_HOT_RELOAD: u32 = 1;
+    /// Delivers no log records at all (`log_max_level` 0 means the default, `Info`).
+    pub const FLAG_LOG_OFF: u32 = 2;
 }
 
 /// What a loader is told about the bundle it loads.

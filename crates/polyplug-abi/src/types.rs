@@ -60,36 +60,41 @@ pub enum TypeKind {
     Tuple = 21,
 }
 
+/// Every kind, in code order.
+const ALL_KINDS: [TypeKind; 21] = [
+    TypeKind::Bool,
+    TypeKind::S8,
+    TypeKind::U8,
+    TypeKind::S16,
+    TypeKind::U16,
+    TypeKind::S32,
+    TypeKind::U32,
+    TypeKind::S64,
+    TypeKind::U64,
+    TypeKind::F32,
+    TypeKind::F64,
+    TypeKind::Char,
+    TypeKind::String,
+    TypeKind::Bytes,
+    TypeKind::List,
+    TypeKind::Record,
+    TypeKind::Enum,
+    TypeKind::Flags,
+    TypeKind::Option,
+    TypeKind::Result,
+    TypeKind::Tuple,
+];
+
 impl TypeKind {
     /// Every kind, in code order.
-    pub const ALL: [TypeKind; 21] = [
-        TypeKind::Bool,
-        TypeKind::S8,
-        TypeKind::U8,
-        TypeKind::S16,
-        TypeKind::U16,
-        TypeKind::S32,
-        TypeKind::U32,
-        TypeKind::S64,
-        TypeKind::U64,
-        TypeKind::F32,
-        TypeKind::F64,
-        TypeKind::Char,
-        TypeKind::String,
-        TypeKind::Bytes,
-        TypeKind::List,
-        TypeKind::Record,
-        TypeKind::Enum,
-        TypeKind::Flags,
-        TypeKind::Option,
-        TypeKind::Result,
-        TypeKind::Tuple,
-    ];
+    pub const fn all() -> &'static [TypeKind] {
+        &ALL_KINDS
+    }
 
     /// The kind with this code, or `None` for a code this version does not know.
     pub const fn from_raw(code: u32) -> Option<TypeKind> {
-        if code >= 1 && code as usize <= Self::ALL.len() {
-            Some(Self::ALL[code as usize - 1])
+        if code >= 1 && code as usize <= ALL_KINDS.len() {
+            Some(ALL_KINDS[code as usize - 1])
         } else {
             None
         }
@@ -319,7 +324,7 @@ mod tests {
 
     #[test]
     fn kinds_are_total() {
-        for (i, k) in TypeKind::ALL.iter().enumerate() {
+        for (i, k) in TypeKind::all().iter().enumerate() {
             assert_eq!(*k as u32, i as u32 + 1);
             assert_eq!(TypeKind::from_raw(i as u32 + 1), Some(*k));
         }

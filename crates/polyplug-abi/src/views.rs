@@ -4,7 +4,6 @@
 //! results of a contract call it is the caller's call arena (see `docs/ABI.md`).
 
 use core::ffi::c_void;
-use core::marker::PhantomData;
 
 /// A UTF-8 string view, not NUL-terminated. A null `ptr` is allowed only with `len == 0`.
 #[repr(C)]
@@ -109,48 +108,41 @@ impl Bytes {
 }
 
 /// A list view (`list<T>` in a contract): `len` elements laid out by `T`'s C layout.
-///
-/// On the wire the element type is erased (`ptr` is `const void *`); the Rust side keeps it as a
-/// phantom parameter so typed code cannot confuse two lists.
+/// The element type is not part of the view; the contract's descriptor says what it is.
 #[repr(C)]
-#[derive(Debug)]
-pub struct List<T = c_void> {
+#[derive(Clone, Copy, Debug)]
+pub struct List {
     /// First element, or null when empty.
     pub ptr: *const c_void,
     /// Number of elements (not bytes).
     pub len: usize,
-    _elem: PhantomData<*const T>,
 }
 
-impl<T> Clone for List<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<T> Copy for List<T> {}
+// SAFETY: see `Str`.
+unsafe impl Send for List {}
+// SAFETY: see `Str`.
+unsafe impl Sync for List {}
 
-impl<T> List<T> {
+impl List {
     /// The empty list.
-    pub const EMPTY: List<T> = List {
+    pub const EMPTY: List = List {
         ptr: core::ptr::null(),
         len: 0,
-        _elem: PhantomData,
     };
 
     /// Views a slice without a lifetime: keep `items` alive.
-    pub const fn new(items: &[T]) -> List<T> {
+    pub const fn new<T>(items: &[T]) -> List {
         List {
             ptr: items.as_ptr() as *const c_void,
             len: items.len(),
-            _elem: PhantomData,
         }
     }
 
-    /// The viewed elements.
+    /// The viewed elements as `T`s.
     ///
     /// # Safety
     /// `ptr` must be null with `len == 0`, or point to `len` valid, aligned `T`s alive for `'a`.
-    pub unsafe fn as_slice<'a>(&self) -> &'a [T] {
+    pub unsafe fn as_slice<'a, T>(&self) -> &'a [T] {
         if self.len == 0 {
             return &[];
         }
@@ -171,14 +163,8 @@ mod tests {
         assert_eq!((offset_of!(Str, ptr), offset_of!(Str, len)), (0, w));
         assert_eq!((size_of::<Bytes>(), align_of::<Bytes>()), (2 * w, w));
         assert_eq!((offset_of!(Bytes, ptr), offset_of!(Bytes, len)), (0, w));
-        assert_eq!(
-            (size_of::<List<u64>>(), align_of::<List<u64>>()),
-            (2 * w, w)
-        );
-        assert_eq!(
-            (offset_of!(List<u64>, ptr), offset_of!(List<u64>, len)),
-            (0, w)
-        );
+        assert_eq!((size_of::<List>(), align_of::<List>()), (2 * w, w));
+        assert_eq!((offset_of!(List, ptr), offset_of!(List, len)), (0, w));
     }
 
     #[test]
@@ -196,7 +182,7 @@ mod tests {
         let data = [1u32, 2, 3];
         let l = List::new(&data);
         // SAFETY: `data` outlives the view.
-        assert_eq!(unsafe { l.as_slice() }, &[1, 2, 3]);
+        assert_eq!(unsafe { l.as_slice::<u32>() }, &[1, 2, 3]);
         let b = Bytes::new(b"ab");
         // SAFETY: the literal outlives the view.
         assert_eq!(unsafe { b.as_slice() }, b"ab");

@@ -1,0 +1,263 @@
+//! Errors of the Rust API, and their mapping to ABI status codes for the C API.
+
+use polyplug_abi::{Handle, Status, Version};
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the runtime. Each variant maps to one [`Status`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The bundle directory or its `bundle.toml` could not be read.
+    #[error("cannot read bundle at {path}: {source}")]
+    BundleIo {
+        /// What was being read.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `bundle.toml` is malformed.
+    #[error("{path}: malformed bundle.toml: {message}")]
+    InvalidManifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// What is wrong, with line and column when the parser gave them.
+        message: String,
+    },
+    /// The bundle names a loader that was never added.
+    #[error("bundle `{bundle}` needs loader `{loader}`, which is not registered")]
+    UnknownLoader {
+        /// The bundle.
+        bundle: String,
+        /// The missing loader.
+        loader: String,
+    },
+    /// A bundle of this name is already loaded.
+    #[error("a bundle named `{name}` is already loaded")]
+    BundleAlreadyLoaded {
+        /// The bundle name.
+        name: String,
+    },
+    /// A contract the bundle requires is not provided.
+    #[error("bundle `{bundle}` requires `{contract}`, which no loaded bundle or host provides")]
+    MissingDependency {
+        /// The bundle.
+        bundle: String,
+        /// The missing contract, `name@version`.
+        contract: String,
+    },
+    /// The bundle's library file does not exist.
+    #[error("bundle `{bundle}`: library {path} does not exist")]
+    LibraryNotFound {
+        /// The bundle.
+        bundle: String,
+        /// The expected library path.
+        path: PathBuf,
+    },
+    /// The library file is not a shared library.
+    #[error("bundle `{bundle}`: {path} is not a shared library: {reason}")]
+    NotSharedLibrary {
+        /// The bundle.
+        bundle: String,
+        /// The file.
+        path: PathBuf,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The library file is cut short.
+    #[error("bundle `{bundle}`: {path} is truncated: {reason}")]
+    TruncatedLibrary {
+        /// The bundle.
+        bundle: String,
+        /// The file.
+        path: PathBuf,
+        /// What is missing.
+        reason: String,
+    },
+    /// The system loader refused the library.
+    #[error("bundle `{bundle}`: cannot load {path}: {message}")]
+    LibraryLoad {
+        /// The bundle.
+        bundle: String,
+        /// The file.
+        path: PathBuf,
+        /// The system loader's message.
+        message: String,
+    },
+    /// A required symbol is missing from the library.
+    #[error("bundle `{bundle}`: {path} does not export `{symbol}`")]
+    MissingSymbol {
+        /// The bundle.
+        bundle: String,
+        /// The file.
+        path: PathBuf,
+        /// The missing symbol.
+        symbol: &'static str,
+    },
+    /// The plugin (or loader) was built for another ABI major version.
+    #[error("`{name}` was built for ABI {found:#x}, but this runtime speaks ABI {expected:#x}")]
+    AbiMismatch {
+        /// The bundle or loader.
+        name: String,
+        /// The version it declares.
+        found: u32,
+        /// The runtime's version.
+        expected: u32,
+    },
+    /// A table from a peer is malformed (too small, unknown non-zero tail, null entries...).
+    #[error("`{name}`: malformed {table}: {reason}")]
+    InvalidTable {
+        /// The bundle, loader or host object.
+        name: String,
+        /// Which table.
+        table: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The plugin's init returned a failure status.
+    #[error("bundle `{bundle}`: init failed ({status:?}): {message}")]
+    InitFailed {
+        /// The bundle.
+        bundle: String,
+        /// The status init returned.
+        status: Status,
+        /// The plugin's message, or the status description.
+        message: String,
+    },
+    /// The plugin's init panicked (caught inside the plugin and reported as `Panic`).
+    #[error("bundle `{bundle}`: init panicked: {message}")]
+    InitPanicked {
+        /// The bundle.
+        bundle: String,
+        /// The panic message.
+        message: String,
+    },
+    /// What the plugin registered differs from what `bundle.toml` declares.
+    #[error("bundle `{bundle}`: registered providers differ from bundle.toml (declared but not registered: [{}]; registered but not declared: [{}])", missing.join(", "), unexpected.join(", "))]
+    ProvidersMismatch {
+        /// The bundle.
+        bundle: String,
+        /// Declared in the manifest, not registered.
+        missing: Vec<String>,
+        /// Registered, not declared.
+        unexpected: Vec<String>,
+    },
+    /// One bundle registered the same contract twice.
+    #[error("`{owner}` registers `{contract}` more than once")]
+    DuplicateProvider {
+        /// The bundle (or `host`).
+        owner: String,
+        /// The contract.
+        contract: String,
+    },
+    /// Two different contract names have the same id.
+    #[error("contract `{contract}` has id {id:#018x}, which already belongs to `{existing}`")]
+    ContractIdCollision {
+        /// The new contract.
+        contract: String,
+        /// The contract already registered under the id.
+        existing: String,
+        /// The shared id.
+        id: u64,
+    },
+    /// A contract description is malformed.
+    #[error("invalid contract `{contract}`: {reason}")]
+    InvalidContract {
+        /// The contract (or what could be read of its name).
+        contract: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A loader failed for a reason it described only by status and message.
+    #[error("loader `{loader}` failed on bundle `{bundle}` ({status:?}): {message}")]
+    LoaderFailed {
+        /// The loader.
+        loader: String,
+        /// The bundle.
+        bundle: String,
+        /// The loader's status.
+        status: Status,
+        /// The loader's message.
+        message: String,
+    },
+    /// A loader of this name is already registered.
+    #[error("a loader named `{name}` is already registered")]
+    LoaderAlreadyExists {
+        /// The loader name.
+        name: String,
+    },
+    /// No provider matches.
+    #[error("no provider of `{contract}` compatible with version {min_version}")]
+    NotFound {
+        /// The contract.
+        contract: String,
+        /// The requested minimum version.
+        min_version: Version,
+    },
+    /// No bundle with this id is loaded.
+    #[error("no bundle with id {0} is loaded")]
+    NoSuchBundle(u64),
+    /// The handle's provider was unregistered (or the handle was never valid).
+    #[error("stale handle {{index: {}, generation: {}}}", handle.index, handle.generation)]
+    StaleHandle {
+        /// The handle.
+        handle: Handle,
+    },
+    /// A caller's argument is invalid.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// A contract call returned a failure status.
+    #[error("call to {contract}.{function} failed ({status:?}): {message}")]
+    CallFailed {
+        /// The contract.
+        contract: String,
+        /// The function.
+        function: String,
+        /// The provider's status.
+        status: Status,
+        /// The provider's message, or the status description.
+        message: String,
+    },
+    /// Memory for a call context could not be allocated.
+    #[error("out of memory")]
+    OutOfMemory,
+    /// Reload is not switched on in the runtime's configuration.
+    #[error("hot reload is disabled in this runtime's configuration")]
+    ReloadDisabled,
+}
+
+impl Error {
+    /// The status code the C API reports for this error.
+    pub fn status(&self) -> Status {
+        match self {
+            Error::BundleIo { .. } | Error::LibraryNotFound { .. } => Status::NotFound,
+            Error::NotFound { .. } | Error::NoSuchBundle(_) | Error::UnknownLoader { .. } => {
+                Status::NotFound
+            }
+            Error::InvalidManifest { .. } | Error::InvalidContract { .. } => {
+                Status::InvalidManifest
+            }
+            Error::BundleAlreadyLoaded { .. }
+            | Error::DuplicateProvider { .. }
+            | Error::LoaderAlreadyExists { .. } => Status::AlreadyExists,
+            Error::MissingDependency { .. } => Status::MissingDependency,
+            Error::NotSharedLibrary { .. }
+            | Error::TruncatedLibrary { .. }
+            | Error::LibraryLoad { .. }
+            | Error::MissingSymbol { .. } => Status::LoadFailed,
+            Error::AbiMismatch { .. } | Error::InvalidTable { .. } => Status::AbiMismatch,
+            Error::InitFailed { .. } => Status::InitFailed,
+            Error::InitPanicked { .. } => Status::Panic,
+            Error::ProvidersMismatch { .. } => Status::ContractMismatch,
+            Error::ContractIdCollision { .. } => Status::IdCollision,
+            Error::LoaderFailed { status, .. } | Error::CallFailed { status, .. } => *status,
+            Error::StaleHandle { .. } => Status::StaleHandle,
+            Error::InvalidArgument(_) => Status::InvalidArgument,
+            Error::OutOfMemory => Status::OutOfMemory,
+            Error::ReloadDisabled => Status::Unsupported,
+        }
+    }
+}
+
+/// Result of the runtime's Rust API.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,217 @@
+//! The native loader: bundles whose code is a C, C++ or Rust shared library.
+//!
+//! Loading checks, in order: the file exists; it is a complete ELF shared object; `dlopen`
+//! accepts it; it exports `pp_plugin_abi_version` with our ABI major; it exports
+//! `pp_plugin_init`; init succeeds. Each failure has its own [`Error`] variant.
+
+use super::elf;
+use crate::contract::view_str;
+use crate::error::Error;
+use crate::ffi;
+use crate::host_api::Transaction;
+use polyplug_abi::{
+    abi_major_of, BundleInfo, CallCtx, HostApi, LoaderVtable, PluginFiniFn, PluginInitFn,
+    Registrar, Status, Str, ABI_MAJOR, ABI_VERSION, PLUGIN_ABI_VERSION_SYMBOL, PLUGIN_FINI_SYMBOL,
+    PLUGIN_INIT_SYMBOL,
+};
+use std::ffi::c_void;
+use std::path::{Path, PathBuf};
+
+/// The native loader's name in `bundle.toml`.
+pub const NAME: &str = "native";
+
+/// The native loader's vtable. It has no state.
+pub(crate) fn vtable() -> LoaderVtable {
+    LoaderVtable {
+        struct_size: std::mem::size_of::<LoaderVtable>() as u32,
+        abi_version: ABI_VERSION,
+        name: Str::new(NAME),
+        file_kinds: Str::new("so,dylib,dll"),
+        state: std::ptr::null_mut(),
+        load: Some(native_load),
+        unload: Some(native_unload),
+        destroy: None,
+        reload: None,
+    }
+}
+
+/// A loaded native bundle: its library and its optional shutdown hook.
+struct NativeBundle {
+    fini: Option<PluginFiniFn>,
+    host: *const HostApi,
+    // Dropped last: closing the library unmaps the code `fini` points to.
+    _library: libloading::Library,
+}
+
+/// Checks that `path` is a complete shared library before anything maps it.
+pub(crate) fn check_library(bundle: &str, path: &Path) -> Result<(), Error> {
+    if !path.is_file() {
+        return Err(Error::LibraryNotFound {
+            bundle: bundle.to_owned(),
+            path: path.to_owned(),
+        });
+    }
+    #[cfg(target_os = "linux")]
+    match elf::check(path) {
+        Ok(()) => {}
+        Err(elf::Problem::NotLibrary(reason)) => {
+            return Err(Error::NotSharedLibrary {
+                bundle: bundle.to_owned(),
+                path: path.to_owned(),
+                reason,
+            })
+        }
+        Err(elf::Problem::Truncated(reason)) => {
+            return Err(Error::TruncatedLibrary {
+                bundle: bundle.to_owned(),
+                path: path.to_owned(),
+                reason,
+            })
+        }
+    }
+    Ok(())
+}
+
+/// `dlopen`s a library with immediate binding, so a missing dependency fails here and not
+/// in the middle of a call.
+pub(crate) fn open(bundle: &str, path: &Path) -> Result<libloading::Library, Error> {
+    let failed = |e: libloading::Error| Error::LibraryLoad {
+        bundle: bundle.to_owned(),
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    #[cfg(unix)]
+    {
+        use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
+        // SAFETY: loading a library runs its constructors; that is what loading a native
+        // plugin means, and the file was checked to be a complete shared object.
+        unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }
+            .map(Into::into)
+            .map_err(failed)
+    }
+    #[cfg(not(unix))]
+    {
+        // SAFETY: as above.
+        unsafe { libloading::Library::new(path) }.map_err(failed)
+    }
+}
+
+/// The message a failed init left in its context, or the status's description.
+fn init_message(ctx: &CallCtx, status: Status) -> String {
+    // SAFETY: the arena the message lives in belongs to the runtime and was not reset.
+    match unsafe { ctx.error_bytes() } {
+        Some(b) => String::from_utf8_lossy(b).into_owned(),
+        None => status.description().to_string_lossy().into_owned(),
+    }
+}
+
+/// # Safety
+/// All pointers are the runtime's own, valid for the call.
+unsafe fn load(
+    host: *const HostApi,
+    info: &BundleInfo,
+    reg: *mut Registrar,
+    ctx: *mut CallCtx,
+) -> Result<NativeBundle, Error> {
+    // SAFETY: the runtime built `info` from strings it owns.
+    let (name, entry) = unsafe { (view_str(&info.name), view_str(&info.entry)) };
+    let name = name.map_err(Error::InvalidArgument)?.to_owned();
+    let path = PathBuf::from(entry.map_err(Error::InvalidArgument)?);
+    check_library(&name, &path)?;
+    let library = open(&name, &path)?;
+    let missing = |symbol: &'static str| Error::MissingSymbol {
+        bundle: name.clone(),
+        path: path.clone(),
+        symbol,
+    };
+    // SAFETY: the ABI declares this symbol as a `u32` static.
+    let version = unsafe { library.get::<*const u32>(PLUGIN_ABI_VERSION_SYMBOL.as_bytes()) }
+        .map_err(|_| missing(PLUGIN_ABI_VERSION_SYMBOL))?;
+    // SAFETY: the symbol's address is a `u32` static inside the mapped library.
+    let found = unsafe { version.read() };
+    if abi_major_of(found) != ABI_MAJOR {
+        return Err(Error::AbiMismatch {
+            name,
+            found,
+            expected: ABI_VERSION,
+        });
+    }
+    // SAFETY: the ABI declares this symbol with this signature.
+    let init = *unsafe { library.get::<PluginInitFn>(PLUGIN_INIT_SYMBOL.as_bytes()) }
+        .map_err(|_| missing(PLUGIN_INIT_SYMBOL))?;
+    // SAFETY: as above; the symbol is optional.
+    let fini = unsafe { library.get::<PluginFiniFn>(PLUGIN_FINI_SYMBOL.as_bytes()) }
+        .ok()
+        .map(|s| *s);
+    // SAFETY: the plugin's entry, called with the runtime's valid tables.
+    let status = Status::from_raw(unsafe { init(host, info, reg, ctx) });
+    // SAFETY: `ctx` is the runtime's context for this load.
+    let ctx = unsafe { &*ctx };
+    match status {
+        Status::Ok => Ok(NativeBundle {
+            fini,
+            host,
+            _library: library,
+        }),
+        Status::Panic => Err(Error::InitPanicked {
+            bundle: name,
+            message: init_message(ctx, status),
+        }),
+        s => Err(Error::InitFailed {
+            bundle: name,
+            status: s,
+            message: init_message(ctx, s),
+        }),
+    }
+}
+
+unsafe extern "C" fn native_load(
+    _state: *mut c_void,
+    host: *const HostApi,
+    bundle: *const BundleInfo,
+    reg: *mut Registrar,
+    out_bundle: *mut *mut c_void,
+    ctx: *mut CallCtx,
+) -> u32 {
+    if host.is_null() || bundle.is_null() || out_bundle.is_null() || ctx.is_null() {
+        return Status::NullPointer.raw();
+    }
+    ffi::guard(
+        || {
+            // SAFETY: the runtime passes its own valid pointers (checked non-null above).
+            match unsafe { load(host, &*bundle, reg, ctx) } {
+                Ok(b) => {
+                    // SAFETY: checked non-null.
+                    unsafe { out_bundle.write(Box::into_raw(Box::new(b)) as *mut c_void) };
+                    Status::Ok.raw()
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    // SAFETY: the runtime's context for this load.
+                    unsafe { (*ctx).set_error(message.as_bytes()) };
+                    // The runtime's own transaction keeps the typed error for the Rust API.
+                    // SAFETY: a registrar from the runtime (checked by its magic).
+                    match unsafe { Transaction::from_registrar(reg) } {
+                        Some(txn) => txn.fail(e),
+                        None => e.status().raw(),
+                    }
+                }
+            }
+        },
+        |_| {},
+    )
+}
+
+unsafe extern "C" fn native_unload(_state: *mut c_void, bundle: *mut c_void) -> u32 {
+    if bundle.is_null() {
+        return Status::NullPointer.raw();
+    }
+    // SAFETY: `bundle` is the pointer `native_load` produced, handed back exactly once.
+    let b = unsafe { Box::from_raw(bundle as *mut NativeBundle) };
+    if let Some(fini) = b.fini {
+        // SAFETY: the plugin's shutdown hook, called once while its library is still mapped.
+        unsafe { fini(b.host) };
+    }
+    drop(b);
+    Status::Ok.raw()
+}

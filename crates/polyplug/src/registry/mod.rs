@@ -1,0 +1,282 @@
+//! The provider registry.
+//!
+//! * **Reads take no lock.** `find` reads an immutable [`Snapshot`] published through an
+//!   epoch-managed atomic pointer; `resolve` indexes a [`SlotTable`] whose slots never move and
+//!   checks the handle's generation against the occupant's. Both only pin the epoch (a
+//!   thread-local operation), so they scale with threads.
+//! * **Writes are serialised** by one mutex: a writer validates everything first, then fills the
+//!   slots, then publishes a new snapshot, so all providers of a transaction appear at once or
+//!   none do. Retired snapshots and entries are freed after the epoch grace period.
+
+mod entry;
+mod slots;
+mod snapshot;
+
+pub use entry::{OwnerId, HOST_OWNER};
+pub(crate) use entry::{PendingProvider, ProviderEntry};
+
+use crate::contract::ContractKey;
+use crate::error::Error;
+use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned};
+use polyplug_abi::{Handle, Version};
+use slots::SlotTable;
+use snapshot::{ProviderRef, Snapshot};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+struct WriterState {
+    free: Vec<u32>,
+    next_index: u32,
+    seq: u64,
+}
+
+/// See the module docs.
+pub(crate) struct Registry {
+    slots: SlotTable,
+    snapshot: Atomic<Snapshot>,
+    writer: Mutex<WriterState>,
+}
+
+/// A transaction's provider with the priority and owner it is registered under.
+pub(crate) struct Registration {
+    pub(crate) provider: PendingProvider,
+    pub(crate) priority: i32,
+}
+
+impl Registry {
+    pub(crate) fn new() -> Registry {
+        Registry {
+            slots: SlotTable::new(),
+            snapshot: Atomic::new(Snapshot::default()),
+            writer: Mutex::new(WriterState {
+                free: Vec::new(),
+                next_index: 0,
+                seq: 0,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, WriterState> {
+        // A panic while holding the lock cannot leave the state half-published (publication is
+        // the last step), so a poisoned lock is still consistent.
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    #[inline]
+    fn snapshot<'g>(&self, guard: &'g Guard) -> &'g Snapshot {
+        // SAFETY: the snapshot pointer is never null (set in `new`, replaced only by non-null
+        // snapshots), and a snapshot loaded under `guard` is not freed while it is pinned.
+        unsafe { self.snapshot.load(Ordering::Acquire, guard).deref() }
+    }
+
+    /// The highest-priority provider of `key` satisfying `min`.
+    #[inline]
+    pub(crate) fn find(
+        &self,
+        key: ContractKey<'_>,
+        min: &Version,
+        guard: &Guard,
+    ) -> Option<Handle> {
+        self.snapshot(guard).find(key, min)
+    }
+
+    /// Every provider of `key` satisfying `min`, highest priority first.
+    pub(crate) fn find_all_with(
+        &self,
+        key: ContractKey<'_>,
+        min: &Version,
+        guard: &Guard,
+        mut f: impl FnMut(Handle),
+    ) {
+        self.snapshot(guard)
+            .providers(key)
+            .iter()
+            .filter(|p| p.version.satisfies(min))
+            .for_each(|p| f(p.handle));
+    }
+
+    /// The live provider named by `handle`, or `None` if the handle is stale or invalid. O(1).
+    #[inline]
+    pub(crate) fn resolve<'g>(
+        &self,
+        handle: Handle,
+        guard: &'g Guard,
+    ) -> Option<&'g ProviderEntry> {
+        let slot = self.slots.get(handle.index)?;
+        // SAFETY: an occupant loaded under `guard` is freed only after the guard is released.
+        let entry = unsafe { slot.entry.load(Ordering::Acquire, guard).as_ref() }?;
+        (entry.handle.generation == handle.generation).then_some(entry)
+    }
+
+    /// The revision word of the slot `handle` names (it exists for the registry's lifetime).
+    pub(crate) fn revision(&self, handle: Handle) -> Option<&AtomicU32> {
+        self.slots.get(handle.index).map(|s| &s.revision)
+    }
+
+    /// Registers every provider of a transaction, or none. Returns their handles in order.
+    pub(crate) fn commit(
+        &self,
+        owner: OwnerId,
+        owner_name: &str,
+        regs: Vec<Registration>,
+    ) -> Result<Vec<Handle>, Error> {
+        let mut w = self.lock();
+        let guard = epoch::pin();
+        let current = self.snapshot(&guard);
+        // Validate everything before touching a slot: a failure leaves no trace.
+        for (i, r) in regs.iter().enumerate() {
+            let c = &r.provider.contract;
+            if let Some(existing) = current.by_id.get(&c.id) {
+                if *existing.name != *c.name {
+                    return Err(Error::ContractIdCollision {
+                        contract: c.name.clone(),
+                        existing: existing.name.to_string(),
+                        id: c.id,
+                    });
+                }
+                if existing.providers.iter().any(|p| p.owner == owner) {
+                    return Err(Error::DuplicateProvider {
+                        owner: owner_name.to_owned(),
+                        contract: c.name.clone(),
+                    });
+                }
+            }
+            for earlier in &regs[..i] {
+                let e = &earlier.provider.contract;
+                if e.id == c.id && e.name != c.name {
+                    return Err(Error::ContractIdCollision {
+                        contract: c.name.clone(),
+                        existing: e.name.clone(),
+                        id: c.id,
+                    });
+                }
+                if e.id == c.id {
+                    return Err(Error::DuplicateProvider {
+                        owner: owner_name.to_owned(),
+                        contract: c.name.clone(),
+                    });
+                }
+            }
+        }
+        let fresh_needed = regs.len().saturating_sub(w.free.len());
+        if (w.next_index as u64) + fresh_needed as u64 > u32::MAX as u64 {
+            return Err(Error::InvalidArgument(
+                "the registry is full (2^32 providers)".into(),
+            ));
+        }
+        let mut next = current.clone();
+        let mut handles = Vec::with_capacity(regs.len());
+        for r in regs {
+            let index = match w.free.pop() {
+                Some(i) => i,
+                None => {
+                    w.next_index += 1;
+                    w.next_index - 1
+                }
+            };
+            let slot = self.slots.get_or_grow(index);
+            let generation = slot.next_generation.load(Ordering::Relaxed);
+            // Generation 0 is never issued, so the all-zero handle stays invalid after wrap-around.
+            slot.next_generation
+                .store(generation.wrapping_add(1).max(1), Ordering::Relaxed);
+            let handle = Handle { index, generation };
+            w.seq += 1;
+            let c = &r.provider.contract;
+            next.insert(
+                &c.name,
+                c.id,
+                ProviderRef {
+                    handle,
+                    version: c.version,
+                    priority: r.priority,
+                    owner,
+                    seq: w.seq,
+                },
+            );
+            let entry = ProviderEntry::new(r.provider, r.priority, owner, handle);
+            slot.entry.store(Owned::new(entry), Ordering::Release);
+            slot.revision.fetch_add(1, Ordering::Release);
+            handles.push(handle);
+        }
+        self.publish(next, &guard);
+        Ok(handles)
+    }
+
+    /// Unregisters the providers named by `handles` (stale ones are skipped). Their entries are
+    /// freed after the grace period; their slots' revision words change.
+    pub(crate) fn remove(&self, handles: &[Handle]) {
+        let mut w = self.lock();
+        let guard = epoch::pin();
+        let mut next = self.snapshot(&guard).clone();
+        for &h in handles {
+            let Some(slot) = self.slots.get(h.index) else {
+                continue;
+            };
+            let current = slot.entry.load(Ordering::Acquire, &guard);
+            // SAFETY: pinned; entries are only freed after the grace period.
+            match unsafe { current.as_ref() } {
+                Some(e) if e.handle == h => next.remove(e.contract.id, h),
+                _ => continue,
+            }
+            slot.entry.store(epoch::Shared::null(), Ordering::Release);
+            slot.revision.fetch_add(1, Ordering::Release);
+            // SAFETY: the entry is unreachable for new readers; pinned readers finish first.
+            unsafe { guard.defer_destroy(current) };
+            w.free.push(h.index);
+        }
+        self.publish(next, &guard);
+    }
+
+    fn publish(&self, next: Snapshot, guard: &Guard) {
+        let old = self
+            .snapshot
+            .swap(Owned::new(next), Ordering::AcqRel, guard);
+        // SAFETY: the old snapshot is unreachable for new readers; pinned ones finish first.
+        unsafe { guard.defer_destroy(old) };
+        guard.flush();
+    }
+
+    /// The number of live providers.
+    pub(crate) fn len(&self) -> usize {
+        let guard = epoch::pin();
+        self.snapshot(&guard)
+            .by_id
+            .values()
+            .map(|c| c.providers.len())
+            .sum()
+    }
+
+    /// Every live provider, for introspection.
+    pub(crate) fn for_each_provider(&self, mut f: impl FnMut(&ProviderEntry)) {
+        let guard = epoch::pin();
+        self.slots.for_each(|slot| {
+            // SAFETY: pinned.
+            if let Some(e) = unsafe { slot.entry.load(Ordering::Acquire, &guard).as_ref() } {
+                f(e)
+            }
+        });
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self` proves no reader is left, so nothing can observe these pointers.
+        unsafe {
+            let unprotected = epoch::unprotected();
+            let snap = self
+                .snapshot
+                .swap(epoch::Shared::null(), Ordering::AcqRel, unprotected);
+            if !snap.is_null() {
+                drop(snap.into_owned());
+            }
+            self.slots.for_each(|slot| {
+                let e = slot
+                    .entry
+                    .swap(epoch::Shared::null(), Ordering::AcqRel, unprotected);
+                if !e.is_null() {
+                    drop(e.into_owned());
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,720 @@
+//! The runtime: owns the registry, the loaders and the loaded bundles.
+
+use crate::call::{CachedProvider, CallContext};
+use crate::config::RuntimeBuilder;
+use crate::contract::{ContractInfo, ContractKey, ContractRef};
+use crate::error::{Error, Result};
+use crate::host_api::{self, Transaction};
+use crate::loader::{native, LoaderEntry};
+use crate::log::LogFunnel;
+use crate::manifest::Manifest;
+use crate::registry::{Registration, Registry, HOST_OWNER};
+use crossbeam_epoch as epoch;
+use polyplug_abi::{
+    BundleInfo, Handle, HostApi, Interface, LoaderVtable, LogLevel, Status, Str, Version,
+};
+use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::c_void;
+use std::marker::PhantomData;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Identifies a loaded bundle. Never reused within one runtime.
+pub type BundleId = u64;
+
+/// A registered provider, as [`Runtime::providers`] reports it.
+#[derive(Clone, Debug)]
+pub struct ProviderSummary {
+    /// Its handle.
+    pub handle: Handle,
+    /// The contract it implements.
+    pub contract: ContractInfo,
+    /// Its priority (higher first).
+    pub priority: i32,
+    /// The bundle that registered it, or `None` for a host provider.
+    pub bundle: Option<BundleId>,
+}
+
+/// A loaded bundle, as [`Runtime::bundles`] reports it.
+#[derive(Clone, Debug)]
+pub struct LoadedBundle {
+    /// Its id.
+    pub id: BundleId,
+    /// Its parsed manifest.
+    pub manifest: Manifest,
+    /// Its providers, in registration order.
+    pub providers: Vec<Handle>,
+}
+
+struct BundleRecord {
+    manifest: Manifest,
+    loader: Arc<LoaderEntry>,
+    state: *mut c_void,
+    handles: Vec<Handle>,
+}
+
+// SAFETY: `state` is the loader's per-bundle pointer; loaders promise it may be released from
+// any thread (docs/ABI.md).
+unsafe impl Send for BundleRecord {}
+
+#[derive(Default)]
+struct Lifecycle {
+    loaders: HashMap<String, Arc<LoaderEntry>>,
+    bundles: BTreeMap<BundleId, BundleRecord>,
+    next_bundle: BundleId,
+}
+
+/// The shared state behind a [`Runtime`] and its host table.
+pub(crate) struct Inner {
+    pub(crate) host_api: HostApi,
+    pub(crate) registry: Registry,
+    pub(crate) log: LogFunnel,
+    pub(crate) hot_reload: bool,
+    pub(crate) call_arena_size: usize,
+    lifecycle: Mutex<Lifecycle>,
+}
+
+thread_local! {
+    /// The runtime whose lifecycle lock this thread holds, to refuse re-entrant loads from a
+    /// plugin's init instead of deadlocking.
+    static HOLDING: Cell<usize> = const { Cell::new(0) };
+}
+
+struct LifecycleGuard<'a> {
+    state: MutexGuard<'a, Lifecycle>,
+}
+
+impl Drop for LifecycleGuard<'_> {
+    fn drop(&mut self) {
+        HOLDING.with(|h| h.set(0));
+    }
+}
+
+impl Inner {
+    fn lifecycle(&self) -> Result<LifecycleGuard<'_>> {
+        let me = self as *const Inner as usize;
+        if HOLDING.with(|h| h.get()) == me {
+            return Err(Error::InvalidArgument(
+                "bundles and loaders cannot be added from inside a plugin's init".into(),
+            ));
+        }
+        // A panic in a loader is caught at the vtable boundary, so a poisoned lock still
+        // guards consistent state.
+        let state = self.lifecycle.lock().unwrap_or_else(|p| p.into_inner());
+        HOLDING.with(|h| h.set(me));
+        Ok(LifecycleGuard { state })
+    }
+
+    /// The interface and revision word of a live provider: the cached path's raw material.
+    pub(crate) fn cached(&self, h: Handle) -> Option<(*const Interface, *const u32)> {
+        let guard = epoch::pin();
+        let entry = self.registry.resolve(h, &guard)?;
+        let revision = self.registry.revision(h)?;
+        Some((
+            &entry.iface as *const Interface,
+            revision.as_ptr() as *const u32,
+        ))
+    }
+
+    fn log_with(&self, level: LogLevel, message: impl FnOnce() -> String) {
+        if self.log.enabled(level as u32) {
+            self.log.deliver(level, "polyplug", &message());
+        }
+    }
+}
+
+/// Writes a `find_all` answer into a caller's buffer (shared by the host table and the C API).
+///
+/// # Safety
+/// `out` must hold `capacity` handles (or be null with `capacity == 0`) and `count` must be
+/// writable.
+pub(crate) unsafe fn write_find_all(
+    rt: &Inner,
+    key: ContractKey<'_>,
+    min: &Version,
+    out: *mut Handle,
+    capacity: usize,
+    count: *mut usize,
+) -> u32 {
+    let guard = epoch::pin();
+    let mut n = 0usize;
+    rt.registry.find_all_with(key, min, &guard, |h| {
+        if n < capacity {
+            // SAFETY: `n < capacity` slots of `out` are writable.
+            unsafe { out.add(n).write(h) };
+        }
+        n += 1;
+    });
+    // SAFETY: `count` is writable.
+    unsafe { count.write(n) };
+    if n > capacity {
+        Status::BufferTooSmall.raw()
+    } else {
+        Status::Ok.raw()
+    }
+}
+
+/// A polyplug runtime: load bundles, find providers, call them.
+///
+/// `Runtime` is `Send + Sync`; lookups and calls take no lock. Dropping it unloads every
+/// bundle (in reverse load order) and destroys every loader.
+pub struct Runtime {
+    inner: Box<Inner>,
+}
+
+impl Runtime {
+    /// A runtime with the default configuration.
+    pub fn new() -> Result<Runtime> {
+        RuntimeBuilder::new().build()
+    }
+
+    /// A builder for a configured runtime.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::new()
+    }
+
+    pub(crate) fn from_builder(b: RuntimeBuilder) -> Result<Runtime> {
+        let mut inner = Box::new(Inner {
+            host_api: host_api::table(b.max_log_level),
+            registry: Registry::new(),
+            log: LogFunnel::new(b.max_log_level, b.sink),
+            hot_reload: b.hot_reload,
+            call_arena_size: b.call_arena_size,
+            lifecycle: Mutex::new(Lifecycle::default()),
+        });
+        // The table reaches the runtime through `context`; the box gives it a stable address.
+        inner.host_api.context = &*inner as *const Inner as *mut c_void;
+        let rt = Runtime { inner };
+        if b.native_loader {
+            let vt = native::vtable();
+            // SAFETY: the native loader's table and functions are static.
+            unsafe { rt.add_loader(&vt) }?;
+        }
+        Ok(rt)
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    /// The host table this runtime hands to plugins (valid while the runtime lives).
+    pub fn host_api(&self) -> *const HostApi {
+        &self.inner.host_api
+    }
+
+    /// Whether `reload_bundle` is allowed by the configuration.
+    pub fn hot_reload_enabled(&self) -> bool {
+        self.inner.hot_reload
+    }
+
+    /// The most verbose log level delivered.
+    pub fn max_log_level(&self) -> LogLevel {
+        self.inner.log.max_level()
+    }
+
+    /// Sends a record through the runtime's log funnel.
+    pub fn log(&self, level: LogLevel, target: &str, message: &str) {
+        self.inner.log.log(level, target, message);
+    }
+
+    /// Adds a loader by its vtable. The runtime copies the table.
+    ///
+    /// # Safety
+    /// `vtable` must be null or valid, and the functions and state it names must stay valid
+    /// until the runtime is dropped.
+    pub unsafe fn add_loader(&self, vtable: *const LoaderVtable) -> Result<()> {
+        // SAFETY: forwarded to the caller.
+        let entry = unsafe { LoaderEntry::new(vtable, None) }?;
+        self.insert_loader(entry)
+    }
+
+    /// Adds a loader from a library exporting `pp_loader_entry`.
+    pub fn add_loader_library(&self, path: impl AsRef<Path>) -> Result<()> {
+        self.insert_loader(LoaderEntry::from_library(path.as_ref())?)
+    }
+
+    fn insert_loader(&self, entry: LoaderEntry) -> Result<()> {
+        let mut lc = self.inner.lifecycle()?;
+        if lc.state.loaders.contains_key(&entry.name) {
+            return Err(Error::LoaderAlreadyExists {
+                name: entry.name.clone(),
+            });
+        }
+        self.inner
+            .log_with(LogLevel::Debug, || format!("loader `{}` added", entry.name));
+        lc.state.loaders.insert(entry.name.clone(), Arc::new(entry));
+        Ok(())
+    }
+
+    /// Names of the registered loaders.
+    pub fn loaders(&self) -> Vec<String> {
+        match self.inner.lifecycle() {
+            Ok(lc) => lc.state.loaders.keys().cloned().collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Loads the bundle in directory `dir`: reads `bundle.toml`, checks its requirements, runs
+    /// its loader, checks that what it registered is what it declared, and registers all its
+    /// providers at once. On any failure nothing stays registered or loaded.
+    pub fn load_bundle(&self, dir: impl AsRef<Path>) -> Result<BundleId> {
+        let manifest = Manifest::read(dir.as_ref())?;
+        let mut lc = self.inner.lifecycle()?;
+        if lc
+            .state
+            .bundles
+            .values()
+            .any(|b| b.manifest.name == manifest.name)
+        {
+            return Err(Error::BundleAlreadyLoaded {
+                name: manifest.name,
+            });
+        }
+        let loader = lc
+            .state
+            .loaders
+            .get(&manifest.loader)
+            .cloned()
+            .ok_or_else(|| Error::UnknownLoader {
+                bundle: manifest.name.clone(),
+                loader: manifest.loader.clone(),
+            })?;
+        {
+            let guard = epoch::pin();
+            for r in &manifest.requires {
+                if self
+                    .inner
+                    .registry
+                    .find(r.key(), &r.version, &guard)
+                    .is_none()
+                {
+                    return Err(Error::MissingDependency {
+                        bundle: manifest.name.clone(),
+                        contract: r.to_string(),
+                    });
+                }
+            }
+        }
+        let (state, mut txn) = self.run_loader(&loader, &manifest)?;
+        let unload = |state| unload_with(&self.inner, &loader, &manifest.name, state);
+        if let Err(e) = check_declared(&manifest, &txn) {
+            unload(state);
+            return Err(e);
+        }
+        let id = lc.state.next_bundle + 1;
+        let regs = std::mem::take(&mut txn.pending)
+            .into_iter()
+            .map(|provider| Registration {
+                provider,
+                priority: manifest.priority,
+            })
+            .collect();
+        let handles = match self.inner.registry.commit(id, &manifest.name, regs) {
+            Ok(h) => h,
+            Err(e) => {
+                unload(state);
+                return Err(e);
+            }
+        };
+        lc.state.next_bundle = id;
+        self.inner.log_with(LogLevel::Info, || {
+            format!(
+                "bundle `{}` {} loaded with {} provider(s)",
+                manifest.name,
+                manifest.version,
+                handles.len()
+            )
+        });
+        lc.state.bundles.insert(
+            id,
+            BundleRecord {
+                manifest,
+                loader,
+                state,
+                handles,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Runs a loader's `load` through its vtable; returns its bundle state and the transaction.
+    fn run_loader(&self, loader: &LoaderEntry, m: &Manifest) -> Result<(*mut c_void, Transaction)> {
+        let utf8 = |p: &Path| {
+            p.to_str()
+                .map(str::to_owned)
+                .ok_or_else(|| Error::InvalidArgument(format!("path {} is not UTF-8", p.display())))
+        };
+        let (dir, entry) = (utf8(&m.dir)?, utf8(&m.entry)?);
+        let info = BundleInfo {
+            struct_size: std::mem::size_of::<BundleInfo>() as u32,
+            flags: 0,
+            name: Str::new(&m.name),
+            version: m.version,
+            dir: Str::new(&dir),
+            entry: Str::new(&entry),
+            manifest: Str::new(&m.text),
+        };
+        let mut txn = Transaction::new(&m.name);
+        let mut cx = CallContext::new(self.inner.call_arena_size, self.host_api())?;
+        let mut state: *mut c_void = std::ptr::null_mut();
+        let load = loader
+            .vtable
+            .load
+            .ok_or_else(|| Error::InvalidArgument("loader without load".into()))?;
+        // SAFETY: the loader's validated vtable, called with pointers that live for the call.
+        let status = Status::from_raw(unsafe {
+            load(
+                loader.vtable.state,
+                self.host_api(),
+                &info,
+                txn.as_registrar(),
+                &mut state,
+                cx.begin(),
+            )
+        });
+        let failed = match (status, txn.error.take()) {
+            (Status::Ok, None) => None,
+            (_, Some(e)) => Some(e),
+            (s, None) => Some(Error::LoaderFailed {
+                loader: loader.name.clone(),
+                bundle: m.name.clone(),
+                status: s,
+                message: cx
+                    .error_message()
+                    .unwrap_or_else(|| s.description().to_string_lossy().into_owned()),
+            }),
+        };
+        if let Some(e) = failed {
+            if status == Status::Ok {
+                // The loader succeeded but a registration was refused: release what it loaded.
+                unload_with(&self.inner, loader, &m.name, state);
+            }
+            self.inner.log_with(LogLevel::Warn, || {
+                format!("bundle `{}` failed to load: {e}", m.name)
+            });
+            return Err(e);
+        }
+        Ok((state, txn))
+    }
+
+    /// Number of loaded bundles.
+    pub fn bundle_count(&self) -> usize {
+        self.inner
+            .lifecycle()
+            .map(|lc| lc.state.bundles.len())
+            .unwrap_or(0)
+    }
+
+    /// Every loaded bundle, in load order.
+    pub fn bundles(&self) -> Vec<LoadedBundle> {
+        match self.inner.lifecycle() {
+            Ok(lc) => lc
+                .state
+                .bundles
+                .iter()
+                .map(|(&id, b)| LoadedBundle {
+                    id,
+                    manifest: b.manifest.clone(),
+                    providers: b.handles.clone(),
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Registers a host contract provider that plugins find and call like any other.
+    pub fn register_host_provider(
+        &self,
+        iface: &'static Interface,
+        priority: i32,
+    ) -> Result<Handle> {
+        // SAFETY: a `'static` interface outlives the runtime; its function table must be too,
+        // which `Interface` cannot express, so that part is the caller's promise as in C.
+        let mut handles =
+            unsafe { self.register_host_providers_raw(&[(iface as *const Interface, priority)]) }?;
+        handles
+            .pop()
+            .ok_or_else(|| Error::InvalidArgument("no provider registered".into()))
+    }
+
+    /// Registers several host providers in one transaction (all or none).
+    ///
+    /// # Safety
+    /// Each interface must be valid, and its function table, contract description and
+    /// provider state must stay valid until it is unregistered or the runtime is dropped.
+    pub unsafe fn register_host_providers_raw(
+        &self,
+        ifaces: &[(*const Interface, i32)],
+    ) -> Result<Vec<Handle>> {
+        let mut regs = Vec::with_capacity(ifaces.len());
+        for &(iface, priority) in ifaces {
+            // SAFETY: forwarded to the caller.
+            let provider = unsafe { crate::registry::PendingProvider::from_peer(iface, "host") }?;
+            regs.push(Registration { provider, priority });
+        }
+        self.inner.registry.commit(HOST_OWNER, "host", regs)
+    }
+
+    /// Removes a host provider. Its handles become stale.
+    pub fn unregister_host_provider(&self, handle: Handle) -> Result<()> {
+        let guard = epoch::pin();
+        match self.inner.registry.resolve(handle, &guard) {
+            Some(e) if e.owner == HOST_OWNER => {
+                self.inner.registry.remove(&[handle]);
+                Ok(())
+            }
+            Some(_) => Err(Error::InvalidArgument(
+                "the handle names a bundle's provider, not the host's".into(),
+            )),
+            None => Err(Error::StaleHandle { handle }),
+        }
+    }
+
+    /// The highest-priority provider of `key` whose version satisfies `min`. Lock-free.
+    #[inline]
+    pub fn find(&self, key: ContractKey<'_>, min: &Version) -> Result<Handle> {
+        let guard = epoch::pin();
+        self.inner
+            .registry
+            .find(key, min, &guard)
+            .ok_or_else(|| Error::NotFound {
+                contract: key.name.to_owned(),
+                min_version: *min,
+            })
+    }
+
+    /// Like [`Runtime::find`], by `name@version` text.
+    pub fn find_ref(&self, contract: &str) -> Result<Handle> {
+        let r: ContractRef = contract.parse().map_err(Error::InvalidArgument)?;
+        self.find(r.key(), &r.version)
+    }
+
+    /// Every provider of `key` whose version satisfies `min`, highest priority first.
+    pub fn find_all(&self, key: ContractKey<'_>, min: &Version) -> Vec<Handle> {
+        let guard = epoch::pin();
+        let mut out = Vec::new();
+        self.inner
+            .registry
+            .find_all_with(key, min, &guard, |h| out.push(h));
+        out
+    }
+
+    /// Resolves a handle for repeated calls. O(1) and lock-free; fails for a stale handle.
+    #[inline]
+    pub fn resolve(&self, handle: Handle) -> Result<CachedProvider<'_>> {
+        let (iface, revision) = self
+            .inner
+            .cached(handle)
+            .ok_or(Error::StaleHandle { handle })?;
+        // SAFETY: the revision word lives in the slot table for the runtime's life.
+        let seen = unsafe { &*(revision as *const std::sync::atomic::AtomicU32) }
+            .load(std::sync::atomic::Ordering::Acquire);
+        Ok(CachedProvider {
+            iface,
+            revision: revision as *const _,
+            seen,
+            _rt: PhantomData,
+        })
+    }
+
+    /// The contract a provider implements (a copy).
+    pub fn contract(&self, handle: Handle) -> Result<ContractInfo> {
+        let guard = epoch::pin();
+        let e = self
+            .inner
+            .registry
+            .resolve(handle, &guard)
+            .ok_or(Error::StaleHandle { handle })?;
+        Ok(e.contract.clone())
+    }
+
+    /// Every registered provider, in slot order.
+    pub fn providers(&self) -> Vec<ProviderSummary> {
+        let mut out = Vec::new();
+        self.inner.registry.for_each_provider(|e| {
+            out.push(ProviderSummary {
+                handle: e.handle,
+                contract: e.contract.clone(),
+                priority: e.priority,
+                bundle: (e.owner != HOST_OWNER).then_some(e.owner),
+            })
+        });
+        out
+    }
+
+    /// The number of registered providers (bundles' and the host's).
+    pub fn provider_count(&self) -> usize {
+        self.inner.registry.len()
+    }
+
+    /// A call context for this runtime (one per calling thread).
+    pub fn call_context(&self) -> Result<CallContext> {
+        CallContext::new(self.inner.call_arena_size, self.host_api())
+    }
+
+    /// Calls function `func` of the provider `handle` names: resolve, call, and turn a failure
+    /// status into [`Error::CallFailed`] with the provider's message.
+    ///
+    /// # Safety
+    /// `args` and `ret` must point to the argument and result structs of that function, laid
+    /// out by the contract's C layout (see [`Runtime::call_typed`] for a size-checked form).
+    pub unsafe fn call(
+        &self,
+        handle: Handle,
+        func: u32,
+        args: *const c_void,
+        ret: *mut c_void,
+        cx: &mut CallContext,
+    ) -> Result<()> {
+        let guard = epoch::pin();
+        let e = self
+            .inner
+            .registry
+            .resolve(handle, &guard)
+            .ok_or(Error::StaleHandle { handle })?;
+        // SAFETY: the runtime's copy of the table has `func_count` non-null entries.
+        let f = unsafe { e.iface.func(func) }.ok_or_else(|| {
+            Error::InvalidArgument(format!("`{}` has no function {func}", e.contract.name))
+        })?;
+        // SAFETY: forwarded to the caller; the entry stays alive while `guard` is pinned.
+        let status = Status::from_raw(unsafe { f(e.iface.provider, args, ret, cx.begin()) });
+        if status == Status::Ok {
+            return Ok(());
+        }
+        Err(Error::CallFailed {
+            contract: e.contract.name.clone(),
+            function: e.contract.funcs[func as usize].name.clone(),
+            status,
+            message: cx
+                .error_message()
+                .unwrap_or_else(|| status.description().to_string_lossy().into_owned()),
+        })
+    }
+
+    /// Like [`Runtime::call`], but checks that `A` and `R` have the sizes the contract's layout
+    /// says (use `()` for no arguments or no result).
+    ///
+    /// # Safety
+    /// `A` and `R` must be `repr(C)` types matching the function's argument and result layout
+    /// field by field; the size check catches only a size mismatch.
+    pub unsafe fn call_typed<A, R>(
+        &self,
+        handle: Handle,
+        func: u32,
+        args: &A,
+        ret: &mut R,
+        cx: &mut CallContext,
+    ) -> Result<()> {
+        let info = self.contract(handle)?;
+        let f = info.funcs.get(func as usize).ok_or_else(|| {
+            Error::InvalidArgument(format!("`{}` has no function {func}", info.name))
+        })?;
+        if std::mem::size_of::<A>() != f.args.size as usize
+            || std::mem::size_of::<R>() != f.ret.size as usize
+        {
+            return Err(Error::InvalidArgument(format!(
+                "`{}.{}` takes {} argument bytes and returns {}, but the call passes {} and {}",
+                info.name,
+                f.name,
+                f.args.size,
+                f.ret.size,
+                std::mem::size_of::<A>(),
+                std::mem::size_of::<R>()
+            )));
+        }
+        // SAFETY: sizes checked; the layout match is the caller's promise.
+        unsafe {
+            self.call(
+                handle,
+                func,
+                args as *const A as *const c_void,
+                ret as *mut R as *mut c_void,
+                cx,
+            )
+        }
+    }
+}
+
+/// Checks that a transaction registered exactly the contracts the manifest declares.
+fn check_declared(m: &Manifest, txn: &Transaction) -> Result<()> {
+    let registered: Vec<ContractRef> = txn.pending.iter().map(|p| p.contract.as_ref()).collect();
+    let missing: Vec<String> = m
+        .provides
+        .iter()
+        .filter(|d| !registered.contains(d))
+        .map(|d| d.to_string())
+        .collect();
+    let mut unexpected: Vec<String> = registered
+        .iter()
+        .filter(|r| !m.provides.contains(r))
+        .map(|r| r.to_string())
+        .collect();
+    unexpected.dedup();
+    if missing.is_empty() && unexpected.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::ProvidersMismatch {
+            bundle: m.name.clone(),
+            missing,
+            unexpected,
+        })
+    }
+}
+
+/// Releases a bundle through its loader, logging (not propagating) a failure.
+fn unload_with(inner: &Inner, loader: &LoaderEntry, bundle: &str, state: *mut c_void) {
+    let Some(unload) = loader.vtable.unload else {
+        return;
+    };
+    // SAFETY: `state` came from this loader's `load` and is released exactly once.
+    let status = Status::from_raw(unsafe { unload(loader.vtable.state, state) });
+    if status != Status::Ok {
+        inner.log_with(LogLevel::Warn, || {
+            format!(
+                "loader `{}` failed to unload `{bundle}`: {status:?}",
+                loader.name
+            )
+        });
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let bundles = match self.inner.lifecycle() {
+            Ok(mut lc) => std::mem::take(&mut lc.state.bundles),
+            Err(_) => return,
+        };
+        for (_, b) in bundles.into_iter().rev() {
+            self.inner.registry.remove(&b.handles);
+            unload_with(&self.inner, &b.loader, &b.manifest.name, b.state);
+        }
+        if let Ok(mut lc) = self.inner.lifecycle() {
+            lc.state.loaders.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn runtime_is_send_and_sync() {
+        assert_send_sync::<Runtime>();
+        assert_send_sync::<CachedProvider<'static>>();
+    }
+
+    #[test]
+    fn native_loader_is_registered_by_default() {
+        let rt = Runtime::new().expect("runtime");
+        assert_eq!(rt.loaders(), vec!["native".to_owned()]);
+        let bare = Runtime::builder()
+            .native_loader(false)
+            .build()
+            .expect("runtime");
+        assert!(bare.loaders().is_empty());
+    }
+}
