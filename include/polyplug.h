@@ -36,8 +36,12 @@ struct pp_registrar;
 #define PP_ABI_VERSION_MINOR 0
 #define PP_ABI_VERSION ((PP_ABI_VERSION_MAJOR << 16) | PP_ABI_VERSION_MINOR)
 
-/** Declares a pp_str view of a string literal. */
+/** A pp_str view of a string literal. */
+#ifdef __cplusplus
+#define PP_STR(literal) (pp_str{reinterpret_cast<const uint8_t *>(literal), sizeof(literal) - 1})
+#else
 #define PP_STR(literal) ((pp_str){(const uint8_t *)(literal), sizeof(literal) - 1})
+#endif
 
 
 /*
@@ -561,10 +565,6 @@ typedef struct pp_handle {
    */
   uint32_t generation;
 } pp_handle;
-/*
- The invalid handle.
- */
-#define pp_handle_NULL (pp_handle){ .index = 0, .generation = 0 }
 
 /*
  The table the runtime hands to every plugin and loader.
@@ -621,7 +621,8 @@ typedef struct pp_host_api {
                    struct pp_handle *out);
   /*
    Writes up to `capacity` compatible providers, highest priority first, and their total
-   count to `count`; returns `BufferTooSmall` if `capacity` was short.
+   count to `count`; returns `BufferTooSmall` if `capacity` was short. With `out` null and
+   `capacity` 0 it only counts (and returns `Ok`).
    */
   uint32_t (*find_all)(const struct pp_host_api *host,
                        const struct pp_str *contract,
@@ -945,7 +946,7 @@ struct pp_call_ctx *pp_context_begin(struct pp_context *cx);
  # Safety
  `cx` null or live; `out` null or writable.
  */
-uint32_t pp_context_error(struct pp_context *cx, struct pp_str *out);
+uint32_t pp_context_error(const struct pp_context *cx, struct pp_str *out);
 
 /*
  Calls function `func` of the provider `handle` names, with the argument struct `args` and
@@ -1008,8 +1009,8 @@ uint32_t pp_find(const struct pp_runtime *rt,
 /*
  Writes up to `capacity` providers of `contract` satisfying `*min_version` to `out`, highest
  priority first, and their total number to `*count`. Returns `PP_STATUS_BUFFER_TOO_SMALL`
- when `capacity` was short (the first `capacity` are still written). `out` may be NULL when
- `capacity` is 0, to ask for the count.
+ when `capacity` was short (the first `capacity` are still written). With `out == NULL` and
+ `capacity == 0` it only counts, and returns `PP_STATUS_OK`.
 
  # Safety
  `out` must hold `capacity` handles; the others null or valid.

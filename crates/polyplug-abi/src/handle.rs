@@ -14,6 +14,8 @@ pub struct Handle {
 
 impl Handle {
     /// The invalid handle.
+    ///
+    /// cbindgen:ignore
     pub const NULL: Handle = Handle {
         index: 0,
         generation: 0,

@@ -187,7 +187,8 @@ pub struct HostApi {
         ) -> u32,
     >,
     /// Writes up to `capacity` compatible providers, highest priority first, and their total
-    /// count to `count`; returns `BufferTooSmall` if `capacity` was short.
+    /// count to `count`; returns `BufferTooSmall` if `capacity` was short. With `out` null and
+    /// `capacity` 0 it only counts (and returns `Ok`).
     pub find_all: Option<
         unsafe extern "C" fn(
             host: *const HostApi,

@@ -45,6 +45,11 @@ impl CallContext {
         unsafe { self.ctx.error_bytes() }.map(|b| String::from_utf8_lossy(b).into_owned())
     }
 
+    /// The raw view of the last call's error message (empty if none), valid until the next call.
+    pub fn error_view(&self) -> Str {
+        self.ctx.error
+    }
+
     /// The arena, e.g. to build arguments that the callee reads.
     pub fn arena(&mut self) -> &mut CallArena {
         &mut self.arena

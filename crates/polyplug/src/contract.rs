@@ -66,13 +66,18 @@ impl FromStr for ContractRef {
     }
 }
 
-/// True for a WIT identifier: lowercase kebab-case words, each starting with a letter.
+/// True for a WIT identifier: lowercase kebab-case words; the first starts with a letter,
+/// later ones may start with a digit (`stream-2`).
 fn is_ident(s: &str) -> bool {
-    !s.is_empty()
-        && s.split('-').all(|word| {
-            let mut bytes = word.bytes();
-            matches!(bytes.next(), Some(b'a'..=b'z'))
-                && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    let mut words = s.split('-');
+    let first_ok = words
+        .next()
+        .is_some_and(|w| w.as_bytes().first().is_some_and(u8::is_ascii_lowercase));
+    first_ok
+        && s.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         })
 }
 

@@ -287,3 +287,51 @@ unsafe extern "C" fn host_set_error(ctx: *mut CallCtx, message: *const u8, len: 
     // SAFETY: the context's arena is null or live for the current call.
     unsafe { ctx.set_error(bytes) };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transaction_layout_puts_the_magic_first() {
+        // `from_registrar` reads the magic at offset 0 before trusting anything else.
+        assert_eq!(std::mem::offset_of!(Transaction, magic), 0);
+        assert_eq!(
+            std::mem::align_of::<Transaction>(),
+            std::mem::align_of::<u64>().max(std::mem::align_of::<usize>())
+        );
+        let mut t = Transaction::new("x");
+        let reg = t.as_registrar();
+        // SAFETY: `reg` points to a live transaction.
+        assert!(unsafe { Transaction::from_registrar(reg) }.is_some());
+        let bogus = [0u64; 4];
+        // SAFETY: 32 readable bytes without the magic.
+        assert!(unsafe { Transaction::from_registrar(bogus.as_ptr() as *mut Registrar) }.is_none());
+        // SAFETY: null is allowed.
+        assert!(unsafe { Transaction::from_registrar(std::ptr::null_mut()) }.is_none());
+    }
+
+    #[test]
+    fn table_offers_its_capabilities() {
+        let rt = crate::Runtime::new().expect("runtime");
+        let host = rt.host_api();
+        // SAFETY: the runtime's own table.
+        let cap = unsafe { (*host).capability }.expect("capability entry");
+        for c in [
+            Capability::Log,
+            Capability::Registry,
+            Capability::HostContracts,
+            Capability::CallArena,
+        ] {
+            // SAFETY: as above.
+            assert_eq!(unsafe { cap(host, c as u32) }, 1, "{c:?}");
+        }
+        // Reload comes later; unknown codes are absent.
+        // SAFETY: as above.
+        assert_eq!(unsafe { cap(host, Capability::HotReload as u32) }, 0);
+        // SAFETY: as above.
+        assert_eq!(unsafe { cap(host, 999) }, 0);
+        // SAFETY: a null table answers 0 instead of crashing.
+        assert_eq!(unsafe { cap(std::ptr::null(), 1) }, 0);
+    }
+}

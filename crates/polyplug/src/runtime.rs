@@ -138,6 +138,8 @@ pub(crate) unsafe fn write_find_all(
     count: *mut usize,
 ) -> u32 {
     let guard = epoch::pin();
+    // `out == NULL && capacity == 0` asks only for the count: not a failure.
+    let counting = out.is_null() && capacity == 0;
     let mut n = 0usize;
     rt.registry.find_all_with(key, min, &guard, |h| {
         if n < capacity {
@@ -148,7 +150,7 @@ pub(crate) unsafe fn write_find_all(
     });
     // SAFETY: `count` is writable.
     unsafe { count.write(n) };
-    if n > capacity {
+    if n > capacity && !counting {
         Status::BufferTooSmall.raw()
     } else {
         Status::Ok.raw()
@@ -237,6 +239,10 @@ impl Runtime {
     fn insert_loader(&self, entry: LoaderEntry) -> Result<()> {
         let mut lc = self.inner.lifecycle()?;
         if lc.state.loaders.contains_key(&entry.name) {
+            // The refused table may share its state with the registered one (the same loader
+            // added twice): it must not be destroyed on the way out.
+            let mut entry = entry;
+            entry.vtable.destroy = None;
             return Err(Error::LoaderAlreadyExists {
                 name: entry.name.clone(),
             });
@@ -567,29 +573,8 @@ impl Runtime {
         ret: *mut c_void,
         cx: &mut CallContext,
     ) -> Result<()> {
-        let guard = epoch::pin();
-        let e = self
-            .inner
-            .registry
-            .resolve(handle, &guard)
-            .ok_or(Error::StaleHandle { handle })?;
-        // SAFETY: the runtime's copy of the table has `func_count` non-null entries.
-        let f = unsafe { e.iface.func(func) }.ok_or_else(|| {
-            Error::InvalidArgument(format!("`{}` has no function {func}", e.contract.name))
-        })?;
-        // SAFETY: forwarded to the caller; the entry stays alive while `guard` is pinned.
-        let status = Status::from_raw(unsafe { f(e.iface.provider, args, ret, cx.begin()) });
-        if status == Status::Ok {
-            return Ok(());
-        }
-        Err(Error::CallFailed {
-            contract: e.contract.name.clone(),
-            function: e.contract.funcs[func as usize].name.clone(),
-            status,
-            message: cx
-                .error_message()
-                .unwrap_or_else(|| status.description().to_string_lossy().into_owned()),
-        })
+        // SAFETY: forwarded to the caller.
+        unsafe { self.dispatch(handle, func, args, ret, cx, None) }
     }
 
     /// Like [`Runtime::call`], but checks that `A` and `R` have the sizes the contract's layout
@@ -606,33 +591,59 @@ impl Runtime {
         ret: &mut R,
         cx: &mut CallContext,
     ) -> Result<()> {
-        let info = self.contract(handle)?;
-        let f = info.funcs.get(func as usize).ok_or_else(|| {
-            Error::InvalidArgument(format!("`{}` has no function {func}", info.name))
+        let sizes = (std::mem::size_of::<A>(), std::mem::size_of::<R>());
+        let (args, ret) = (
+            args as *const A as *const c_void,
+            ret as *mut R as *mut c_void,
+        );
+        // SAFETY: sizes are checked against the layout; the field match is the caller's promise.
+        unsafe { self.dispatch(handle, func, args, ret, cx, Some(sizes)) }
+    }
+
+    /// Resolve, optionally check argument/result sizes, call, and map a failure status.
+    unsafe fn dispatch(
+        &self,
+        handle: Handle,
+        func: u32,
+        args: *const c_void,
+        ret: *mut c_void,
+        cx: &mut CallContext,
+        sizes: Option<(usize, usize)>,
+    ) -> Result<()> {
+        let guard = epoch::pin();
+        let e = self
+            .inner
+            .registry
+            .resolve(handle, &guard)
+            .ok_or(Error::StaleHandle { handle })?;
+        let info = e.contract.funcs.get(func as usize).ok_or_else(|| {
+            Error::InvalidArgument(format!("`{}` has no function {func}", e.contract.name))
         })?;
-        if std::mem::size_of::<A>() != f.args.size as usize
-            || std::mem::size_of::<R>() != f.ret.size as usize
-        {
-            return Err(Error::InvalidArgument(format!(
-                "`{}.{}` takes {} argument bytes and returns {}, but the call passes {} and {}",
-                info.name,
-                f.name,
-                f.args.size,
-                f.ret.size,
-                std::mem::size_of::<A>(),
-                std::mem::size_of::<R>()
-            )));
+        if let Some((a, r)) = sizes {
+            if a != info.args.size as usize || r != info.ret.size as usize {
+                return Err(Error::InvalidArgument(format!(
+                    "`{}.{}` takes {} argument bytes and returns {}, but the call passes {a} and {r}",
+                    e.contract.name, info.name, info.args.size, info.ret.size
+                )));
+            }
         }
-        // SAFETY: sizes checked; the layout match is the caller's promise.
-        unsafe {
-            self.call(
-                handle,
-                func,
-                args as *const A as *const c_void,
-                ret as *mut R as *mut c_void,
-                cx,
-            )
+        // SAFETY: `func` is in range (checked above) of the runtime's non-null table copy.
+        let f = unsafe { e.iface.func(func) }.ok_or_else(|| {
+            Error::InvalidArgument(format!("`{}` has no function {func}", e.contract.name))
+        })?;
+        // SAFETY: forwarded to the caller; the entry stays alive while `guard` is pinned.
+        let status = Status::from_raw(unsafe { f(e.iface.provider, args, ret, cx.begin()) });
+        if status == Status::Ok {
+            return Ok(());
         }
+        Err(Error::CallFailed {
+            contract: e.contract.name.clone(),
+            function: info.name.clone(),
+            status,
+            message: cx
+                .error_message()
+                .unwrap_or_else(|| status.description().to_string_lossy().into_owned()),
+        })
     }
 }
 
@@ -686,7 +697,8 @@ impl Drop for Runtime {
             Err(_) => return,
         };
         for (_, b) in bundles.into_iter().rev() {
-            self.inner.registry.remove(&b.handles);
+            // Unregistered before the library closes, so a later bundle's `fini` cannot reach it.
+            self.inner.registry.remove_now(&b.handles);
             unload_with(&self.inner, &b.loader, &b.manifest.name, b.state);
         }
         if let Ok(mut lc) = self.inner.lifecycle() {

@@ -60,13 +60,13 @@ pub unsafe extern "C" fn pp_context_begin(cx: *mut CallContext) -> *mut CallCtx 
 /// # Safety
 /// `cx` null or live; `out` null or writable.
 #[no_mangle]
-pub unsafe extern "C" fn pp_context_error(cx: *mut CallContext, out: *mut Str) -> u32 {
+pub unsafe extern "C" fn pp_context_error(cx: *const CallContext, out: *mut Str) -> u32 {
     // SAFETY: null or live / writable.
-    let (Some(cx), false) = (unsafe { cx.as_mut() }, out.is_null()) else {
+    let (Some(cx), false) = (unsafe { cx.as_ref() }, out.is_null()) else {
         return fail_with(Status::NullPointer, "cx or out is NULL");
     };
-    // SAFETY: the raw context of a live `CallContext`; `out` writable.
-    unsafe { out.write((*cx.raw()).error) };
+    // SAFETY: `out` is writable.
+    unsafe { out.write(cx.error_view()) };
     Status::Ok.raw()
 }
 

@@ -122,8 +122,8 @@ pub unsafe extern "C" fn pp_find(
 
 /// Writes up to `capacity` providers of `contract` satisfying `*min_version` to `out`, highest
 /// priority first, and their total number to `*count`. Returns `PP_STATUS_BUFFER_TOO_SMALL`
-/// when `capacity` was short (the first `capacity` are still written). `out` may be NULL when
-/// `capacity` is 0, to ask for the count.
+/// when `capacity` was short (the first `capacity` are still written). With `out == NULL` and
+/// `capacity == 0` it only counts, and returns `PP_STATUS_OK`.
 ///
 /// # Safety
 /// `out` must hold `capacity` handles; the others null or valid.

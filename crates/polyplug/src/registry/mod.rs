@@ -205,15 +205,27 @@ impl Registry {
     /// Unregisters the providers named by `handles` (stale ones are skipped). Their entries are
     /// freed after the grace period; their slots' revision words change.
     pub(crate) fn remove(&self, handles: &[Handle]) {
+        self.remove_with(handles, &epoch::pin());
+    }
+
+    /// Like [`Registry::remove`], but frees the entries at once. `&mut self` proves that no
+    /// other thread can be reading, so there is no grace period to wait for: used at teardown,
+    /// where deferring would leave the memory to the global collector after the runtime is gone.
+    pub(crate) fn remove_now(&mut self, handles: &[Handle]) {
+        // SAFETY: exclusive access; with the unprotected guard `defer_destroy` frees at once,
+        // and nothing can hold a reference into the removed entries.
+        self.remove_with(handles, unsafe { epoch::unprotected() });
+    }
+
+    fn remove_with(&self, handles: &[Handle], guard: &Guard) {
         let mut w = self.lock();
-        let guard = epoch::pin();
-        let mut next = self.snapshot(&guard).clone();
+        let mut next = self.snapshot(guard).clone();
         for &h in handles {
             let Some(slot) = self.slots.get(h.index) else {
                 continue;
             };
-            let current = slot.entry.load(Ordering::Acquire, &guard);
-            // SAFETY: pinned; entries are only freed after the grace period.
+            let current = slot.entry.load(Ordering::Acquire, guard);
+            // SAFETY: pinned (or exclusive); entries are only freed after the grace period.
             match unsafe { current.as_ref() } {
                 Some(e) if e.handle == h => next.remove(e.contract.id, h),
                 _ => continue,
@@ -224,7 +236,7 @@ impl Registry {
             unsafe { guard.defer_destroy(current) };
             w.free.push(h.index);
         }
-        self.publish(next, &guard);
+        self.publish(next, guard);
     }
 
     fn publish(&self, next: Snapshot, guard: &Guard) {

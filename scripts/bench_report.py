@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Summarise a criterion run: the issue's goals and the ratios against each raw baseline.
+
+usage: scripts/bench_report.py [CRITERION_DIR]   (default: target/criterion)
+
+Reads each bench's median from <dir>/<group>/<arm>/new/estimates.json. Ratios are taken from
+one run, so they compare like with like on the same (noisy, shared) machine. Prints Markdown
+tables ready for docs/PERFORMANCE.md; exits 1 if a goal is missed, 2 if a result is missing.
+"""
+import json
+import os
+import sys
+
+ROOT = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
+
+
+def result(bench_id):
+    """(median ns, elements per iteration) of a bench id like 'counter_inc/ffi/by_value'."""
+    d = os.path.join(ROOT, *bench_id.split("/"))
+    est = os.path.join(d, "new", "estimates.json")
+    if not os.path.exists(est):
+        return None
+    with open(est) as f:
+        ns = json.load(f)["median"]["point_estimate"]
+    elems = 1
+    meta = os.path.join(d, "new", "benchmark.json")
+    if os.path.exists(meta):
+        with open(meta) as f:
+            t = json.load(f).get("throughput") or {}
+        elems = t.get("Elements") or t.get("Bytes") or 1
+    return ns, elems
+
+
+def per_element(bench_id):
+    r = result(bench_id)
+    return None if r is None else r[0] / r[1]
+
+
+# (label, numerator, denominator, kind, bound): kind "ratio" is time/time <= bound,
+# "tput" is throughput/throughput >= bound.
+GOALS = [
+    ("dispatch vs raw dlsym", "counter_inc/polyplug/dispatch", "counter_inc/ffi/by_value", "ratio", 1.15),
+    ("resolve, 100000 vs 10 providers", "resolve/registry_100000", "resolve/registry_10", "ratio", 1.2),
+    ("find, 100000 vs 10 providers", "find/registry_100000", "find/registry_10", "ratio", 1.2),
+    ("uncached throughput, 2 vs 1 thread", "contention/uncached/2", "contention/uncached/1", "tput", 1.7),
+]
+
+BASELINES = [
+    ("counter_inc/native/inline_never", "counter_inc/ffi/by_value"),
+    ("counter_inc/native/abi_marshalled", "counter_inc/ffi/by_value"),
+    ("counter_inc/polyplug/dispatch", "counter_inc/ffi/by_value"),
+    ("counter_inc/polyplug/dispatch", "counter_inc/native/abi_marshalled"),
+    ("contract_dispatch/cross_plugin", "contract_dispatch/noop"),
+    ("cold_start/cold/first_dispatch", "cold_start/warm/find_resolve_dispatch"),
+    ("cold_start/warm/find_resolve_dispatch", "cold_start/warm/cached_dispatch"),
+    ("amortization/load_bundle", "amortization/raw/dlopen_dlsym"),
+    ("call_arena/overflow/cold_first_block", "call_arena/overflow/warm_reuse"),
+    ("guest_host_call/host_log/delivered", "guest_host_call/host_contract_call/native"),
+]
+
+
+def main():
+    missed = missing = False
+    print("| goal | figure | bound | met |\n|---|---|---|---|")
+    for label, a, b, kind, bound in GOALS:
+        ra, rb = result(a), result(b)
+        if ra is None or rb is None:
+            print(f"| {label} | missing result | {bound} | ? |")
+            missing = True
+            continue
+        if kind == "ratio":
+            fig, ok, rel = ra[0] / rb[0], ra[0] / rb[0] <= bound, "<="
+        else:
+            fig = (ra[1] / ra[0]) / (rb[1] / rb[0])
+            ok, rel = fig >= bound, ">="
+        missed |= not ok
+        print(f"| {label} | {fig:.3f} | {rel} {bound} | {'yes' if ok else 'NO'} |")
+    print("\n| arm | ns per call | baseline | ns per call | ratio |\n|---|---|---|---|---|")
+    for a, b in BASELINES:
+        na, nb = per_element(a), per_element(b)
+        if na is None or nb is None:
+            print(f"| {a} | missing | {b} | missing | |")
+            continue
+        print(f"| {a} | {na:.2f} | {b} | {nb:.2f} | {na / nb:.2f} |")
+    print("\n| contention | aggregate calls/s |\n|---|---|")
+    for mode in ("uncached", "cached"):
+        for t in (1, 2, 4, 8):
+            r = result(f"contention/{mode}/{t}")
+            if r is not None:
+                print(f"| {mode}/{t} | {r[1] / r[0] * 1e9 / 1e6:.1f} M |")
+    sys.exit(2 if missing else 1 if missed else 0)
+
+
+main()
