@@ -14,16 +14,31 @@ import sys
 ROOT = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
 
 
+def norm(key):
+    # Criterion turns '/' inside a function name into '_' in directory names.
+    return key.replace("_", "/").replace(" ", "/").strip("/").lower()
+
+
+def index():
+    found = {}
+    for dirpath, _, files in os.walk(ROOT):
+        if os.path.basename(dirpath) == "new" and "estimates.json" in files:
+            found[norm(os.path.relpath(os.path.dirname(dirpath), ROOT))] = dirpath
+    return found
+
+
+RESULTS = index()
+
+
 def result(bench_id):
     """(median ns, elements per iteration) of a bench id like 'counter_inc/ffi/by_value'."""
-    d = os.path.join(ROOT, *bench_id.split("/"))
-    est = os.path.join(d, "new", "estimates.json")
-    if not os.path.exists(est):
+    d = RESULTS.get(norm(bench_id))
+    if d is None:
         return None
-    with open(est) as f:
+    with open(os.path.join(d, "estimates.json")) as f:
         ns = json.load(f)["median"]["point_estimate"]
     elems = 1
-    meta = os.path.join(d, "new", "benchmark.json")
+    meta = os.path.join(d, "benchmark.json")
     if os.path.exists(meta):
         with open(meta) as f:
             t = json.load(f).get("throughput") or {}

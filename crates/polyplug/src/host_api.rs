@@ -142,14 +142,15 @@ unsafe extern "C" fn host_log(
     }
     ffi::guard(
         || {
-            let text = |v: *const Str| -> String {
+            // Borrowed when the text is valid UTF-8 (the usual case): no allocation per record.
+            let text = |v: *const Str| -> std::borrow::Cow<'_, str> {
                 // SAFETY: the plugin's views are null or valid for this call.
                 match unsafe { v.as_ref() } {
                     Some(v) if !v.is_malformed() => {
                         // SAFETY: as above.
-                        String::from_utf8_lossy(unsafe { v.as_bytes() }).into_owned()
+                        String::from_utf8_lossy(unsafe { v.as_bytes() })
                     }
-                    _ => String::new(),
+                    _ => std::borrow::Cow::Borrowed(""),
                 }
             };
             rt.log
