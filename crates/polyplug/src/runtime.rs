@@ -107,14 +107,11 @@ impl Inner {
     }
 
     /// The interface and revision word of a live provider: the cached path's raw material.
+    /// Takes no lock and does not pin the epoch.
+    #[inline]
     pub(crate) fn cached(&self, h: Handle) -> Option<(*const Interface, *const u32)> {
-        let guard = epoch::pin();
-        let entry = self.registry.resolve(h, &guard)?;
-        let revision = self.registry.revision(h)?;
-        Some((
-            &entry.iface as *const Interface,
-            revision.as_ptr() as *const u32,
-        ))
+        let (iface, revision, _) = self.registry.resolve_cached(h)?;
+        Some((iface, revision.as_ptr() as *const u32))
     }
 
     fn log_with(&self, level: LogLevel, message: impl FnOnce() -> String) {
@@ -509,29 +506,23 @@ impl Runtime {
     /// Resolves a handle for repeated calls. O(1) and lock-free; fails for a stale handle.
     #[inline]
     pub fn resolve(&self, handle: Handle) -> Result<CachedProvider<'_>> {
-        let (iface, revision) = self
-            .inner
-            .cached(handle)
-            .ok_or(Error::StaleHandle { handle })?;
-        // SAFETY: the revision word lives in the slot table for the runtime's life.
-        let seen = unsafe { &*(revision as *const std::sync::atomic::AtomicU32) }
-            .load(std::sync::atomic::Ordering::Acquire);
-        Ok(CachedProvider {
-            iface,
-            revision: revision as *const _,
-            seen,
-            _rt: PhantomData,
-        })
+        match self.inner.registry.resolve_cached(handle) {
+            Some((iface, revision, seen)) => Ok(CachedProvider {
+                iface,
+                revision,
+                seen,
+                _rt: PhantomData,
+            }),
+            None => Err(Error::StaleHandle { handle }),
+        }
     }
 
     /// The contract a provider implements (a copy).
     pub fn contract(&self, handle: Handle) -> Result<ContractInfo> {
         let guard = epoch::pin();
-        let e = self
-            .inner
-            .registry
-            .resolve(handle, &guard)
-            .ok_or(Error::StaleHandle { handle })?;
+        let Some(e) = self.inner.registry.resolve(handle, &guard) else {
+            return Err(Error::StaleHandle { handle });
+        };
         Ok(e.contract.clone())
     }
 
@@ -611,11 +602,9 @@ impl Runtime {
         sizes: Option<(usize, usize)>,
     ) -> Result<()> {
         let guard = epoch::pin();
-        let e = self
-            .inner
-            .registry
-            .resolve(handle, &guard)
-            .ok_or(Error::StaleHandle { handle })?;
+        let Some(e) = self.inner.registry.resolve(handle, &guard) else {
+            return Err(Error::StaleHandle { handle });
+        };
         let info = e.contract.funcs.get(func as usize).ok_or_else(|| {
             Error::InvalidArgument(format!("`{}` has no function {func}", e.contract.name))
         })?;

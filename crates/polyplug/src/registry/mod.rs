@@ -18,7 +18,7 @@ pub(crate) use entry::{PendingProvider, ProviderEntry};
 use crate::contract::ContractKey;
 use crate::error::Error;
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned};
-use polyplug_abi::{Handle, Version};
+use polyplug_abi::{Handle, Interface, Version};
 use slots::SlotTable;
 use snapshot::{ProviderRef, Snapshot};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -108,9 +108,19 @@ impl Registry {
         (entry.handle.generation == handle.generation).then_some(entry)
     }
 
-    /// The revision word of the slot `handle` names (it exists for the registry's lifetime).
-    pub(crate) fn revision(&self, handle: Handle) -> Option<&AtomicU32> {
-        self.slots.get(handle.index).map(|s| &s.revision)
+    /// The interface and revision word of the live provider `handle` names, without pinning:
+    /// the cached path. The interface stays valid until the provider is unregistered (the
+    /// caller re-validates with the revision word); the revision word for the registry's life.
+    /// Returns the revision seen too, read *before* the interface: if the interface changes
+    /// in between, the caller holds a stale revision and re-resolves, never the reverse.
+    #[inline]
+    pub(crate) fn resolve_cached(
+        &self,
+        handle: Handle,
+    ) -> Option<(*const Interface, &AtomicU32, u32)> {
+        let slot = self.slots.get(handle.index)?;
+        let seen = slot.revision.load(Ordering::Acquire);
+        Some((slot.live_iface(handle.generation)?, &slot.revision, seen))
     }
 
     /// Registers every provider of a transaction, or none. Returns their handles in order.
@@ -193,8 +203,11 @@ impl Registry {
                     seq: w.seq,
                 },
             );
-            let entry = ProviderEntry::new(r.provider, r.priority, owner, handle);
-            slot.entry.store(Owned::new(entry), Ordering::Release);
+            let entry = Owned::new(ProviderEntry::new(r.provider, r.priority, owner, handle));
+            let iface = &entry.iface as *const Interface as *mut Interface;
+            slot.entry.store(entry, Ordering::Release);
+            slot.iface.store(iface, Ordering::Release);
+            slot.live_generation.store(generation, Ordering::Release);
             slot.revision.fetch_add(1, Ordering::Release);
             handles.push(handle);
         }
@@ -230,6 +243,9 @@ impl Registry {
                 Some(e) if e.handle == h => next.remove(e.contract.id, h),
                 _ => continue,
             }
+            // Generation first: a pin-free reader that sees the new pointer then sees it too.
+            slot.live_generation.store(0, Ordering::Release);
+            slot.iface.store(std::ptr::null_mut(), Ordering::Release);
             slot.entry.store(epoch::Shared::null(), Ordering::Release);
             slot.revision.fetch_add(1, Ordering::Release);
             // SAFETY: the entry is unreachable for new readers; pinned readers finish first.
@@ -290,5 +306,63 @@ impl Drop for Registry {
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polyplug_abi::{CallCtx, ContractDesc, ContractFn, FuncDesc};
+    use std::ffi::c_void;
+
+    static FUNCS: [FuncDesc; 1] = [FuncDesc::new("ping", &[], None)];
+    static A: ContractDesc = ContractDesc::new("t:r/a", Version::new(1, 0, 0), &FUNCS);
+    unsafe extern "C" fn ping(
+        _: *mut c_void,
+        _: *const c_void,
+        _: *mut c_void,
+        _: *mut CallCtx,
+    ) -> u32 {
+        0
+    }
+    static TABLE: [Option<ContractFn>; 1] = [Some(ping)];
+    static IFACE: Interface = Interface {
+        struct_size: std::mem::size_of::<Interface>() as u32,
+        func_count: 1,
+        contract: &A,
+        funcs: TABLE.as_ptr(),
+        provider: std::ptr::null_mut(),
+        create_instance: None,
+        destroy_instance: None,
+    };
+
+    fn registration() -> Registration {
+        // SAFETY: a static, valid interface.
+        let provider = unsafe { PendingProvider::from_peer(&IFACE, "test") }.expect("valid");
+        Registration {
+            provider,
+            priority: 0,
+        }
+    }
+
+    #[test]
+    fn reused_slots_refuse_old_handles_on_both_paths() {
+        let reg = Registry::new();
+        let first = reg.commit(1, "one", vec![registration()]).expect("commit")[0];
+        let (_, rev, seen) = reg.resolve_cached(first).expect("live");
+        reg.remove(&[first]);
+        assert!(reg.resolve_cached(first).is_none());
+        assert!(reg.resolve(first, &epoch::pin()).is_none());
+        assert_ne!(rev.load(Ordering::Acquire), seen, "the revision word moved");
+        let second = reg.commit(2, "two", vec![registration()]).expect("commit")[0];
+        assert_eq!(second.index, first.index, "the freed slot is reused");
+        assert_ne!(second.generation, first.generation);
+        assert!(
+            reg.resolve_cached(first).is_none(),
+            "the old handle stays stale"
+        );
+        assert!(reg.resolve_cached(second).is_some());
+        assert!(reg.resolve(second, &epoch::pin()).is_some());
+        assert_eq!(reg.len(), 1);
     }
 }

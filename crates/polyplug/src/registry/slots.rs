@@ -4,6 +4,7 @@
 
 use super::entry::ProviderEntry;
 use crossbeam_epoch::Atomic;
+use polyplug_abi::Interface;
 use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 /// Slots in the first segment; segment `k` holds `FIRST << k`.
@@ -20,14 +21,34 @@ pub(crate) struct Slot {
     pub(crate) revision: AtomicU32,
     /// Generation the next occupant gets. Written only under the registry's writer lock.
     pub(crate) next_generation: AtomicU32,
+    /// The occupant's generation (0 while empty) and its interface, mirrored out of the entry
+    /// so the cached path can resolve without pinning: it reads them as a seqlock and never
+    /// dereferences the entry.
+    pub(crate) live_generation: AtomicU32,
+    pub(crate) iface: AtomicPtr<Interface>,
 }
 
 impl Slot {
+    /// The occupant's interface if `generation` is still its generation. Lock-free and
+    /// pin-free: the generation is read before and after the pointer, and writers clear the
+    /// generation before they change the pointer, so a torn read is always refused.
+    #[inline]
+    pub(crate) fn live_iface(&self, generation: u32) -> Option<*const Interface> {
+        if generation == 0 || self.live_generation.load(Ordering::Acquire) != generation {
+            return None;
+        }
+        let iface = self.iface.load(Ordering::Acquire);
+        (self.live_generation.load(Ordering::Acquire) == generation && !iface.is_null())
+            .then_some(iface as *const Interface)
+    }
+
     fn new() -> Slot {
         Slot {
             entry: Atomic::null(),
             revision: AtomicU32::new(0),
             next_generation: AtomicU32::new(1),
+            live_generation: AtomicU32::new(0),
+            iface: AtomicPtr::new(std::ptr::null_mut()),
         }
     }
 }
