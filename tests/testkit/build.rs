@@ -1,10 +1,12 @@
 //! Builds the fixture plugins once per build of the testkit, into `OUT_DIR/fixtures`:
 //!
-//! * the Rust fixture (`tests/fixtures/rust-plugin`), by a nested release `cargo build` with its
-//!   own target directory, because a cdylib cannot be a normal dependency of a test;
+//! * the Rust fixture (`tests/fixtures/rust-plugin`) and the runtime's cdylib, by a nested
+//!   `cargo build` (profile `fixture`) with its own target directory, because a cdylib cannot
+//!   be a normal dependency of a test;
 //! * every `tests/fixtures/c/*.c`, as a shared library `lib<stem>.so`.
 //!
-//! The directory is passed to the crate as `POLYPLUG_FIXTURE_DIR`.
+//! The directory is passed to the crate as `POLYPLUG_FIXTURE_DIR`, and the directory of the
+//! runtime's cdylib (with its pkg-config files) as `POLYPLUG_CDYLIB_DIR`.
 
 use std::env;
 use std::ffi::OsStr;
@@ -78,6 +80,9 @@ fn build_rust_fixture(workspace: &Path, out_dir: &Path, fixtures: &Path) {
         fixture_src.join("Cargo.toml"),
         workspace.join("crates/polyplug-abi/src"),
         workspace.join("crates/polyplug-abi/Cargo.toml"),
+        workspace.join("crates/polyplug/src"),
+        workspace.join("crates/polyplug/build.rs"),
+        workspace.join("crates/polyplug/Cargo.toml"),
     ] {
         println!("cargo:rerun-if-changed={}", watched.display());
     }
@@ -86,9 +91,11 @@ fn build_rust_fixture(workspace: &Path, out_dir: &Path, fixtures: &Path) {
     let target_dir = out_dir.join("fixture-target");
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
+    // The runtime's cdylib is built here too: `cargo test` builds only the rlib of a crate
+    // its tests depend on, and the C and C++ host tests link the shared library.
     cmd.arg("build")
-        .arg("--release")
-        .args(["-p", "polyplug-fixture-rust"])
+        .args(["--profile", PROFILE])
+        .args(["-p", "polyplug-fixture-rust", "-p", "polyplug"])
         .arg("--manifest-path")
         .arg(workspace.join("Cargo.toml"))
         .arg("--target-dir")
@@ -115,10 +122,17 @@ fn build_rust_fixture(workspace: &Path, out_dir: &Path, fixtures: &Path) {
         );
     }
 
+    let profile_dir = target_dir.join(&target).join(PROFILE);
     let lib = dll_name("polyplug_fixture_rust");
-    let built = target_dir.join(&target).join("release").join(&lib);
-    install(&built, &fixtures.join(&lib));
+    install(&profile_dir.join(&lib), &fixtures.join(&lib));
+    // The runtime's shared library stays beside its pkg-config files (written by its build
+    // script into the same directory), which point at it.
+    println!("cargo:rustc-env=POLYPLUG_CDYLIB_DIR={}", profile_dir.display());
 }
+
+/// The workspace profile the nested build uses: optimised like release, without LTO, so a
+/// change to the runtime rebuilds quickly.
+const PROFILE: &str = "fixture";
 
 /// Copies `from` to `to` through a temporary name, so a process that has the old library
 /// mapped keeps a consistent file.

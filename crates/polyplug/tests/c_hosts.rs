@@ -1,5 +1,5 @@
 //! The C API from real C and C++ programs: builds `tests/hosts/c/host.c` (C11) and
-//! `tests/hosts/cpp/host.cpp` (C++17) against the libpolyplug cargo just built, with the flags
+//! `tests/hosts/cpp/host.cpp` (C++17) against the libpolyplug the testkit built, with the flags
 //! `polyplug-uninstalled.pc` gives (so this is also the pkg-config test), and runs each on a
 //! Rust and a C counter bundle. The hosts check everything themselves; here only their exit
 //! status counts, and their output is shown when it is not 0.
@@ -18,23 +18,19 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// `<target>/<profile>`: this executable lives in its `deps/` directory, and cargo puts the
-/// cdylib and the pkg-config files of crates/polyplug/build.rs there.
+/// Where the runtime's shared library and its pkg-config files are: the testkit builds them,
+/// because `cargo test` builds only the rlib of the crate under test.
 fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test knows its own path");
-    exe.parent()
-        .and_then(Path::parent)
-        .unwrap_or_else(|| panic!("{} is not in <target>/<profile>/deps", exe.display()))
-        .to_path_buf()
+    polyplug_testkit::cdylib_dir().to_path_buf()
 }
 
-/// The built shared library. Cargo builds the cdylib whenever it builds the lib for the
-/// integration tests, so a missing file is a broken build, never a reason to skip.
+/// The built shared library. The testkit's build script fails when it cannot build it, so a
+/// missing file is a broken build, never a reason to skip.
 fn libpolyplug() -> PathBuf {
     let lib = profile_dir().join(polyplug_testkit::lib_file_name("polyplug"));
     assert!(
         lib.is_file(),
-        "{} is missing: cargo should have built the cdylib with the lib for this test",
+        "{} is missing: the testkit build script should have built it",
         lib.display()
     );
     lib

@@ -25,6 +25,15 @@ pub use fixture::{counter, modes, other};
 /// The directory holding every built fixture library (set by the build script).
 pub const FIXTURE_DIR: &str = env!("POLYPLUG_FIXTURE_DIR");
 
+/// Where the build script's nested build put the runtime's cdylib (`libpolyplug.so`) and the
+/// pkg-config files its build script writes beside it.
+pub const CDYLIB_DIR: &str = env!("POLYPLUG_CDYLIB_DIR");
+
+/// [`CDYLIB_DIR`] as a path.
+pub fn cdylib_dir() -> &'static Path {
+    Path::new(CDYLIB_DIR)
+}
+
 /// The library name (without prefix and suffix) of the Rust fixture plugin.
 pub const RUST_FIXTURE: &str = "polyplug_fixture_rust";
 
