@@ -127,7 +127,10 @@ fn build_rust_fixture(workspace: &Path, out_dir: &Path, fixtures: &Path) {
     install(&profile_dir.join(&lib), &fixtures.join(&lib));
     // The runtime's shared library stays beside its pkg-config files (written by its build
     // script into the same directory), which point at it.
-    println!("cargo:rustc-env=POLYPLUG_CDYLIB_DIR={}", profile_dir.display());
+    println!(
+        "cargo:rustc-env=POLYPLUG_CDYLIB_DIR={}",
+        profile_dir.display()
+    );
 }
 
 /// The workspace profile the nested build uses: optimised like release, without LTO, so a
