@@ -105,12 +105,21 @@ fn run_marshalled(f: ContractFn, ctx: *mut CallCtx) -> (u32, u32) {
 #[inline(never)]
 fn run_dispatch(p: CachedProvider<'_>, ctx: *mut CallCtx) -> (u32, u32) {
     chain(|x| {
-        // Through the resolved provider on every call, as a caller holding it would.
-        match p.func(0) {
-            // SAFETY: function 0 of the counter is `inc`; `ctx` is live.
-            Some(f) => unsafe { call_inc(f, p.interface().provider, x, ctx) },
-            None => (x, Status::InvalidArgument.raw()),
-        }
+        let args = IncArgs { x };
+        let mut out = 0u32;
+        // Through the resolved provider's interface on every call, as a generated caller
+        // does: the function pointer is loaded from the table each time.
+        // SAFETY: function 0 of the counter is `inc`; `args`/`out` are its argument and result
+        // structs and `ctx` is live.
+        let status = unsafe {
+            p.call_unchecked(
+                0,
+                &args as *const IncArgs as *const c_void,
+                &mut out as *mut u32 as *mut c_void,
+                ctx,
+            )
+        };
+        (out, status)
     })
 }
 

@@ -99,6 +99,29 @@ impl CachedProvider<'_> {
         unsafe { self.interface().func(index) }
     }
 
+    /// Calls function `index` without the range check of [`CachedProvider::call_raw`]: what a
+    /// generated caller does, since the contract fixes its indices. Still one load of the
+    /// function pointer from the interface per call, so it follows the table it resolved.
+    ///
+    /// # Safety
+    /// `index` must be below the contract's function count; otherwise as for `call_raw`.
+    #[inline(always)]
+    pub unsafe fn call_unchecked(
+        &self,
+        index: u32,
+        args: *const c_void,
+        ret: *mut c_void,
+        ctx: *mut CallCtx,
+    ) -> u32 {
+        let iface = self.interface();
+        // SAFETY: `index < func_count` (the caller's promise) and the runtime's copy of the
+        // table holds no null entry.
+        unsafe {
+            let f = (*iface.funcs.add(index as usize)).unwrap_unchecked();
+            f(iface.provider, args, ret, ctx)
+        }
+    }
+
     /// Calls function `index` with the provider's default instance.
     ///
     /// # Safety

@@ -233,6 +233,17 @@ fn cached_provider_calls_directly_and_tracks_revision() {
     // without calling anything with the null pointers.
     let status = unsafe { cached.call_raw(99, std::ptr::null(), std::ptr::null_mut(), cx.begin()) };
     assert_eq!(status, Status::InvalidArgument.raw());
+    let mut unchecked = 0u32;
+    // SAFETY: index 0 is `inc` (in range); `x`/`unchecked` are its argument and result structs.
+    let status = unsafe {
+        cached.call_unchecked(
+            counter::INC,
+            &x as *const u32 as *const c_void,
+            &mut unchecked as *mut u32 as *mut c_void,
+            cx.begin(),
+        )
+    };
+    assert_eq!((status, unchecked), (0, 6));
     // A handle that was never issued is stale, never dereferenced.
     let bogus = polyplug::Handle {
         index: 12345,
