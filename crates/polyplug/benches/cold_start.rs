@@ -8,11 +8,10 @@
 
 mod common;
 
-use common::{IncArgs, HOST_COUNTER, HOST_COUNTER_IFACE, V1};
+use common::{HOST_COUNTER, HOST_COUNTER_IFACE, V1};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use polyplug::abi::{CallCtx, Status};
-use polyplug::{CachedProvider, CallContext, Runtime};
-use std::ffi::c_void;
+use polyplug::abi::Status;
+use polyplug::{CallContext, Runtime};
 use std::hint::black_box;
 
 /// Fresh runtimes built per timed batch: small, so each is still built just before its use,
@@ -29,25 +28,10 @@ fn host_runtime() -> Runtime {
     rt
 }
 
-fn call_inc(p: &CachedProvider<'_>, x: u32, ctx: *mut CallCtx) -> (u32, u32) {
-    let args = IncArgs { x };
-    let mut out = 0u32;
-    // SAFETY: function 0 of the host counter is `inc(x: u32) -> u32`; `ctx` is live.
-    let status = unsafe {
-        p.call_raw(
-            0,
-            &args as *const IncArgs as *const c_void,
-            &mut out as *mut u32 as *mut c_void,
-            ctx,
-        )
-    };
-    (out, status)
-}
-
 /// find + resolve + call: the whole uncached path.
 fn find_resolve_call(rt: &Runtime, cx: &mut CallContext, x: u32) -> (u32, u32) {
     match rt.find(HOST_COUNTER, &V1).and_then(|h| rt.resolve(h)) {
-        Ok(p) => call_inc(&p, x, cx.begin()),
+        Ok(p) => common::inc_through(&p, x, cx.begin()),
         Err(_) => (0, Status::NotFound.raw()),
     }
 }
@@ -92,7 +76,7 @@ fn cold_start(c: &mut Criterion) {
             .expect("resolves");
         let mut failed = 0u32;
         b.iter(|| {
-            let (out, status) = call_inc(&p, black_box(41), cx.begin());
+            let (out, status) = common::inc_through(&p, black_box(41), cx.begin());
             failed |= status | (out ^ 42);
         });
         assert_eq!(failed, 0);

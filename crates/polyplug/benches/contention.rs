@@ -12,11 +12,10 @@
 
 mod common;
 
-use common::{IncArgs, COUNTER, V1};
+use common::{COUNTER, V1};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use polyplug::abi::Status;
-use polyplug::{CachedProvider, Runtime};
-use std::ffi::c_void;
+use polyplug::Runtime;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{channel, Receiver};
@@ -38,24 +37,6 @@ impl Mode {
             Mode::Cached => "cached",
         }
     }
-}
-
-/// One `inc` through a resolved provider; returns the result and the status.
-#[inline(always)]
-fn inc(p: &CachedProvider<'_>, x: u32, ctx: *mut polyplug::abi::CallCtx) -> (u32, u32) {
-    let args = IncArgs { x };
-    let mut out = 0u32;
-    // SAFETY: function 0 of the counter is `inc(x: u32) -> u32`; `ctx` is the thread's live
-    // context, and `inc` returns nothing in its arena, so it needs no reset between calls.
-    let status = unsafe {
-        p.call_raw(
-            0,
-            &args as *const IncArgs as *const c_void,
-            &mut out as *mut u32 as *mut c_void,
-            ctx,
-        )
-    };
-    (out, status)
 }
 
 /// Runs `iters` calls per job until the job channel closes.
@@ -81,7 +62,7 @@ fn worker(
                     let p = rt.find(COUNTER, black_box(&V1)).and_then(|h| rt.resolve(h));
                     match p {
                         Ok(p) => {
-                            let (out, status) = inc(&p, x, ctx);
+                            let (out, status) = common::inc_through(&p, x, ctx);
                             bad |= status;
                             x = out;
                         }
@@ -91,7 +72,7 @@ fn worker(
             }
             Mode::Cached => {
                 for _ in 0..iters {
-                    let (out, status) = inc(&cached, x, ctx);
+                    let (out, status) = common::inc_through(&cached, x, ctx);
                     bad |= status;
                     x = out;
                 }

@@ -33,22 +33,6 @@ fn native_inc(x: u32) -> u32 {
     x.wrapping_add(1)
 }
 
-/// Our calling convention with the same body as the fixture's `inc` (null checks included),
-/// but statically linked.
-unsafe extern "C" fn abi_inc(
-    _instance: *mut c_void,
-    args: *const c_void,
-    ret: *mut c_void,
-    _ctx: *mut CallCtx,
-) -> u32 {
-    if args.is_null() || ret.is_null() {
-        return Status::NullPointer.raw();
-    }
-    // SAFETY: non-null pointers to the `inc` argument and result structs (ContractFn contract).
-    unsafe { *(ret as *mut u32) = (*(args as *const IncArgs)).x.wrapping_add(1) };
-    Status::Ok.raw()
-}
-
 /// One call through the convention: argument struct on the stack, result through a pointer.
 ///
 /// # Safety
@@ -158,7 +142,7 @@ fn counter_inc(c: &mut Criterion) {
     g.bench_function("native/abi_marshalled", |b| {
         let mut failed = 0u32;
         b.iter(|| {
-            let (x, bad) = run_marshalled(black_box(abi_inc), ctx);
+            let (x, bad) = run_marshalled(black_box(common::host_inc as ContractFn), ctx);
             failed |= bad;
             x
         });

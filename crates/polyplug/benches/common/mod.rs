@@ -144,7 +144,9 @@ const fn interface(
     }
 }
 
-unsafe extern "C" fn host_inc(
+/// `inc` in our calling convention, statically linked: the host counter's function, and the
+/// `native/abi_marshalled` arm of `counter_inc`.
+pub unsafe extern "C" fn host_inc(
     _instance: *mut c_void,
     args: *const c_void,
     ret: *mut c_void,
@@ -215,4 +217,22 @@ pub fn registry_name(i: usize) -> String {
 /// Views `s` for the host table (the caller keeps `s` alive).
 pub fn view(s: &str) -> Str {
     Str::new(s)
+}
+
+/// One `inc(x)` through a resolved provider; returns `(result, status)`.
+#[inline(always)]
+pub fn inc_through(p: &CachedProvider<'_>, x: u32, ctx: *mut CallCtx) -> (u32, u32) {
+    let args = IncArgs { x };
+    let mut out = 0u32;
+    // SAFETY: function 0 of both counters is `inc(x: u32) -> u32`; `ctx` is the caller's live
+    // context, and `inc` returns nothing in its arena.
+    let status = unsafe {
+        p.call_raw(
+            0,
+            &args as *const IncArgs as *const c_void,
+            &mut out as *mut u32 as *mut c_void,
+            ctx,
+        )
+    };
+    (out, status)
 }
