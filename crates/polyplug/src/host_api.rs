@@ -259,19 +259,8 @@ unsafe extern "C" fn host_resolve(
     if out_iface.is_null() {
         return Status::NullPointer.raw();
     }
-    match rt.cached(*h) {
-        Some((iface, revision)) => {
-            // SAFETY: checked non-null; `out_revision` is optional.
-            unsafe {
-                out_iface.write(iface);
-                if !out_revision.is_null() {
-                    out_revision.write(revision);
-                }
-            }
-            Status::Ok.raw()
-        }
-        None => Status::StaleHandle.raw(),
-    }
+    // SAFETY: `out_iface` checked non-null; `out_revision` null or writable.
+    unsafe { rt.write_cached(*h, out_iface, out_revision) }.raw()
 }
 
 unsafe extern "C" fn host_set_error(ctx: *mut CallCtx, message: *const u8, len: usize) {

@@ -114,6 +114,31 @@ impl Inner {
         Some((iface, revision.as_ptr() as *const u32))
     }
 
+    /// Writes a live provider's interface (and, when asked, its revision word) to
+    /// out-parameters: `resolve` of the host table and of the C API. Returns `Ok` or
+    /// `StaleHandle`, leaving the out-parameters untouched on failure.
+    ///
+    /// # Safety
+    /// `out_iface` must be writable; `out_revision` null or writable.
+    pub(crate) unsafe fn write_cached(
+        &self,
+        h: Handle,
+        out_iface: *mut *const Interface,
+        out_revision: *mut *const u32,
+    ) -> Status {
+        let Some((iface, revision)) = self.cached(h) else {
+            return Status::StaleHandle;
+        };
+        // SAFETY: writable, as the caller guarantees; `out_revision` is optional.
+        unsafe {
+            out_iface.write(iface);
+            if !out_revision.is_null() {
+                out_revision.write(revision);
+            }
+        }
+        Status::Ok
+    }
+
     fn log_with(&self, level: LogLevel, message: impl FnOnce() -> String) {
         if self.log.enabled(level as u32) {
             self.log.deliver(level, "polyplug", &message());

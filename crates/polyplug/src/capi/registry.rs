@@ -182,18 +182,10 @@ pub unsafe extern "C" fn pp_resolve(
         if out_iface.is_null() {
             return fail_with(Status::NullPointer, "out_iface is NULL");
         }
-        match rt.inner().cached(*h) {
-            Some((iface, revision)) => {
-                // SAFETY: non-null (checked) or optional.
-                unsafe {
-                    out_iface.write(iface);
-                    if !out_revision.is_null() {
-                        out_revision.write(revision);
-                    }
-                }
-                Status::Ok.raw()
-            }
-            None => fail(&crate::Error::StaleHandle { handle: *h }),
+        // SAFETY: `out_iface` checked non-null; `out_revision` null or writable.
+        match unsafe { rt.inner().write_cached(*h, out_iface, out_revision) } {
+            Status::Ok => Status::Ok.raw(),
+            _ => fail(&crate::Error::StaleHandle { handle: *h }),
         }
     })
 }
