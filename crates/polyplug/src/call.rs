@@ -33,12 +33,6 @@ impl CallContext {
         &mut self.ctx
     }
 
-    /// The raw context without resetting anything (results of the last call stay valid).
-    pub fn raw(&mut self) -> *mut CallCtx {
-        self.ctx.arena = self.arena.as_raw();
-        &mut self.ctx
-    }
-
     /// The error message the last call left, if any.
     pub fn error_message(&self) -> Option<String> {
         // SAFETY: the message lives in this context's arena (not reset since) or static memory.
