@@ -45,6 +45,11 @@ struct pp_registrar;
 
 
 /*
+ `pp_unload_bundle` flag: unload the bundles that depend on this one first.
+ */
+#define PP_UNLOAD_CASCADE 1
+
+/*
  The outcome of a call across the ABI. `Ok` is zero; every other value is a failure.
  */
 enum pp_status
@@ -323,15 +328,48 @@ enum pp_capability
    */
   PP_CAPABILITY_CALL_ARENA = 4,
   /*
-   Bundles may be reloaded while the host runs.
+   Bundles may be reloaded while the host runs (the runtime was configured for it).
    */
   PP_CAPABILITY_HOT_RELOAD = 5,
+  /*
+   `call`, `guard_enter` and `guard_exit`: calls safe against concurrent reload/unload.
+   */
+  PP_CAPABILITY_GUARDED_CALL = 6,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
 typedef enum pp_capability pp_capability;
 #else
 typedef uint32_t pp_capability;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
+ A phase of a bundle reload, as reported to the host.
+ */
+enum pp_reload_phase
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   The new code is about to be loaded; the old version keeps serving.
+   */
+  PP_RELOAD_PHASE_PREPARING = 1,
+  /*
+   Every provider now runs the new code; the old code has been released.
+   */
+  PP_RELOAD_PHASE_RELOADED = 2,
+  /*
+   The reload failed; the old version keeps serving.
+   */
+  PP_RELOAD_PHASE_FAILED = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum pp_reload_phase pp_reload_phase;
+#else
+typedef uint32_t pp_reload_phase;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -642,6 +680,27 @@ typedef struct pp_host_api {
    Copies a message into the call's arena and records it as the call's error.
    */
   void (*set_error)(struct pp_call_ctx *ctx, const uint8_t *message, size_t len);
+  /*
+   The guarded call: resolves `handle`, pins the provider for the call, and calls function
+   `func`. Safe against a concurrent reload or unload; a stale handle returns `StaleHandle`,
+   an index past the end `InvalidArgument`.
+   */
+  uint32_t (*call)(const struct pp_host_api *host,
+                   const struct pp_handle *handle,
+                   uint32_t func,
+                   const void *args,
+                   void *ret,
+                   struct pp_call_ctx *ctx);
+  /*
+   Opens a guarded section on the calling thread (sections nest). Inside it, an interface
+   from `resolve` whose revision word still reads as when resolved stays callable until
+   `guard_exit`, whatever other threads reload or unload: the cheap guarded path.
+   */
+  void (*guard_enter)(void);
+  /*
+   Closes the section `guard_enter` opened.
+   */
+  void (*guard_exit)(void);
 } pp_host_api;
 
 /*
@@ -709,6 +768,19 @@ typedef struct pp_runtime_config {
    Called with `log_user` when the runtime is destroyed.
    */
   void (*log_user_free)(void *user);
+  /*
+   Told of each reload's phases (a [`ReloadPhase`] code); `message` says why a reload
+   failed and is empty otherwise. Null: no reports.
+   */
+  void (*reload_event)(void *user,
+                       uint64_t bundle,
+                       const struct pp_str *name,
+                       uint32_t phase,
+                       const struct pp_str *message);
+  /*
+   Passed to `reload_event`; the host keeps it alive as long as the runtime.
+   */
+  void *reload_user;
 } pp_runtime_config;
 /*
  Allows `reload_bundle`.
@@ -954,6 +1026,9 @@ uint32_t pp_context_error(const struct pp_context *cx, struct pp_str *out);
  reset first, so results of the previous call on `cx` become invalid. A failing provider's
  status is returned; its message is in `pp_context_error(cx)` and `pp_errmsg()`.
 
+ This is the guarded path: the provider is pinned for the call, so a concurrent reload or
+ unload on another thread is safe (a handle gone stale returns `PP_STATUS_STALE_HANDLE`).
+
  # Safety
  `rt` null or live; `handle` null or valid; `args`/`ret` as the function requires; `cx` null
  or live and not used by another thread.
@@ -964,6 +1039,19 @@ uint32_t pp_call(const struct pp_runtime *rt,
                  const void *args,
                  void *ret,
                  struct pp_context *cx);
+
+/*
+ Opens a guarded section on the calling thread (sections nest). Inside it, an interface from
+ `pp_resolve` whose revision word (`pp_revision_load`) still equals the value seen at resolve
+ time stays callable until `pp_guard_exit`, even if another thread reloads or unloads its
+ bundle: the cheap guarded path. Do not load, unload or reload inside a section.
+ */
+void pp_guard_enter(void);
+
+/*
+ Closes the innermost section opened by `pp_guard_enter` (an unpaired call is ignored).
+ */
+void pp_guard_exit(void);
 
 /*
  The id of contract `name` at major version `major` (FNV-1a 64 of `name@major`); 0 for NULL.
@@ -1105,6 +1193,27 @@ uint32_t pp_load_bundle(const struct pp_runtime *rt, const char *dir, uint64_t *
  */
 size_t pp_bundle_count(const struct pp_runtime *rt);
 
+/*
+ Unloads bundle `id`. Its handles go stale at once; the call returns after every guarded
+ call still running its code has returned and its library is closed. Bundles depending on it
+ make this fail with `PP_STATUS_BUSY` unless `flags` has `PP_UNLOAD_CASCADE`. Unknown flag
+ bits are refused. Must not be called from inside a guarded call (`PP_STATUS_BUSY`).
+
+ # Safety
+ `rt` null or live.
+ */
+uint32_t pp_unload_bundle(const struct pp_runtime *rt, uint64_t id, uint32_t flags);
+
+/*
+ Reloads bundle `id` from disk (the runtime must have been created with
+ `PP_CONFIG_FLAG_HOT_RELOAD`, else `PP_STATUS_UNSUPPORTED`). On failure the old version keeps
+ serving and `pp_errmsg()` says why.
+
+ # Safety
+ `rt` null or live.
+ */
+uint32_t pp_reload_bundle(const struct pp_runtime *rt, uint64_t id);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
@@ -1158,9 +1267,11 @@ PP_STATIC_ASSERT(sizeof(pp_type_desc) == 8 + 5 * PP_W, "pp_type_desc layout");
 PP_STATIC_ASSERT(sizeof(pp_field_desc) == 3 * PP_W, "pp_field_desc layout");
 PP_STATIC_ASSERT(sizeof(pp_func_desc) == 8 + 4 * PP_W, "pp_func_desc layout");
 PP_STATIC_ASSERT(sizeof(pp_interface) == 8 + 5 * PP_W, "pp_interface layout");
-PP_STATIC_ASSERT(sizeof(pp_host_api) == 16 + 8 * PP_W, "pp_host_api layout");
-PP_STATIC_ASSERT(sizeof(pp_runtime_config) == 16 + 3 * PP_W, "pp_runtime_config layout");
+PP_STATIC_ASSERT(sizeof(pp_host_api) == 16 + 11 * PP_W, "pp_host_api layout");
+PP_STATIC_ASSERT(sizeof(pp_runtime_config) == 16 + 5 * PP_W, "pp_runtime_config layout");
 PP_STATIC_ASSERT(sizeof(pp_loader_vtable) == 8 + 9 * PP_W, "pp_loader_vtable layout");
 PP_STATIC_ASSERT(offsetof(pp_host_api, set_error) == 16 + 7 * PP_W, "pp_host_api layout");
+PP_STATIC_ASSERT(offsetof(pp_host_api, guard_exit) == 16 + 10 * PP_W, "pp_host_api layout");
+PP_STATIC_ASSERT(offsetof(pp_runtime_config, reload_user) == 16 + 4 * PP_W, "pp_runtime_config layout");
 PP_STATIC_ASSERT(offsetof(pp_interface, destroy_instance) == 8 + 4 * PP_W, "pp_interface layout");
 #undef PP_W

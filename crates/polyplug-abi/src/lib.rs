@@ -44,7 +44,7 @@ pub use layout::Layout;
 pub use status::Status;
 pub use tables::{
     BundleInfo, Capability, ContractFn, HostApi, Interface, LoaderVtable, LogFn, LogLevel,
-    Registrar, RuntimeConfig,
+    Registrar, ReloadPhase, RuntimeConfig,
 };
 pub use types::{ContractDesc, FieldDesc, FuncDesc, TypeDesc, TypeKind};
 pub use version::Version;

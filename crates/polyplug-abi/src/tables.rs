@@ -69,8 +69,10 @@ pub enum Capability {
     HostContracts = 3,
     /// Call contexts carry a growable arena.
     CallArena = 4,
-    /// Bundles may be reloaded while the host runs.
+    /// Bundles may be reloaded while the host runs (the runtime was configured for it).
     HotReload = 5,
+    /// `call`, `guard_enter` and `guard_exit`: calls safe against concurrent reload/unload.
+    GuardedCall = 6,
 }
 
 /// A sink for log records: `level` is a [`LogLevel`] code; `target` and `message` are views
@@ -211,6 +213,25 @@ pub struct HostApi {
     >,
     /// Copies a message into the call's arena and records it as the call's error.
     pub set_error: Option<unsafe extern "C" fn(ctx: *mut CallCtx, message: *const u8, len: usize)>,
+    /// The guarded call: resolves `handle`, pins the provider for the call, and calls function
+    /// `func`. Safe against a concurrent reload or unload; a stale handle returns `StaleHandle`,
+    /// an index past the end `InvalidArgument`.
+    pub call: Option<
+        unsafe extern "C" fn(
+            host: *const HostApi,
+            handle: *const Handle,
+            func: u32,
+            args: *const c_void,
+            ret: *mut c_void,
+            ctx: *mut CallCtx,
+        ) -> u32,
+    >,
+    /// Opens a guarded section on the calling thread (sections nest). Inside it, an interface
+    /// from `resolve` whose revision word still reads as when resolved stays callable until
+    /// `guard_exit`, whatever other threads reload or unload: the cheap guarded path.
+    pub guard_enter: Option<unsafe extern "C" fn()>,
+    /// Closes the section `guard_enter` opened.
+    pub guard_exit: Option<unsafe extern "C" fn()>,
 }
 
 // SAFETY: the table is immutable after creation and its functions are thread-safe.
@@ -243,6 +264,31 @@ pub struct RuntimeConfig {
     pub log_user: *mut c_void,
     /// Called with `log_user` when the runtime is destroyed.
     pub log_user_free: Option<unsafe extern "C" fn(user: *mut c_void)>,
+    /// Told of each reload's phases (a [`ReloadPhase`] code); `message` says why a reload
+    /// failed and is empty otherwise. Null: no reports.
+    pub reload_event: Option<
+        unsafe extern "C" fn(
+            user: *mut c_void,
+            bundle: u64,
+            name: *const Str,
+            phase: u32,
+            message: *const Str,
+        ),
+    >,
+    /// Passed to `reload_event`; the host keeps it alive as long as the runtime.
+    pub reload_user: *mut c_void,
+}
+
+/// A phase of a bundle reload, as reported to the host.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReloadPhase {
+    /// The new code is about to be loaded; the old version keeps serving.
+    Preparing = 1,
+    /// Every provider now runs the new code; the old code has been released.
+    Reloaded = 2,
+    /// The reload failed; the old version keeps serving.
+    Failed = 3,
 }
 
 impl RuntimeConfig {
@@ -353,7 +399,7 @@ mod tests {
     fn host_api_layout() {
         assert_eq!(
             (size_of::<HostApi>(), align_of::<HostApi>()),
-            (16 + 8 * W, W)
+            (16 + 11 * W, W)
         );
         assert_eq!(offset_of!(HostApi, struct_size), 0);
         assert_eq!(offset_of!(HostApi, abi_version), 4);
@@ -367,13 +413,16 @@ mod tests {
         assert_eq!(offset_of!(HostApi, find_all), 16 + 5 * W);
         assert_eq!(offset_of!(HostApi, resolve), 16 + 6 * W);
         assert_eq!(offset_of!(HostApi, set_error), 16 + 7 * W);
+        assert_eq!(offset_of!(HostApi, call), 16 + 8 * W);
+        assert_eq!(offset_of!(HostApi, guard_enter), 16 + 9 * W);
+        assert_eq!(offset_of!(HostApi, guard_exit), 16 + 10 * W);
     }
 
     #[test]
     fn runtime_config_layout() {
         assert_eq!(
             (size_of::<RuntimeConfig>(), align_of::<RuntimeConfig>()),
-            (16 + 3 * W, W)
+            (16 + 5 * W, W)
         );
         assert_eq!(offset_of!(RuntimeConfig, struct_size), 0);
         assert_eq!(offset_of!(RuntimeConfig, flags), 4);
@@ -382,6 +431,8 @@ mod tests {
         assert_eq!(offset_of!(RuntimeConfig, log), 16);
         assert_eq!(offset_of!(RuntimeConfig, log_user), 16 + W);
         assert_eq!(offset_of!(RuntimeConfig, log_user_free), 16 + 2 * W);
+        assert_eq!(offset_of!(RuntimeConfig, reload_event), 16 + 3 * W);
+        assert_eq!(offset_of!(RuntimeConfig, reload_user), 16 + 4 * W);
     }
 
     #[test]
@@ -422,6 +473,7 @@ mod tests {
     fn small_types() {
         assert_eq!(size_of::<LogLevel>(), 4);
         assert_eq!(size_of::<Capability>(), 4);
+        assert_eq!(size_of::<ReloadPhase>(), 4);
         assert_eq!(size_of::<Registrar>(), 0);
         assert_eq!(LogLevel::from_raw(77), LogLevel::Trace);
         assert_eq!(LogLevel::from_raw(0), LogLevel::Off);

@@ -136,3 +136,131 @@ impl CachedProvider<'_> {
         }
     }
 }
+
+/// An open guarded section (see [`crate::Runtime::call_guard`]). Not `Send`: a section belongs
+/// to the thread that opened it.
+pub struct CallGuard {
+    _section: crate::guard::ReadSection,
+}
+
+impl CallGuard {
+    #[inline]
+    pub(crate) fn new() -> CallGuard {
+        CallGuard {
+            _section: crate::guard::enter(),
+        }
+    }
+}
+
+impl std::fmt::Debug for CallGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallGuard")
+    }
+}
+
+/// A provider called through the guarded path: every call pins the provider for its duration,
+/// so a reload or unload on another thread can never free the code or table it is running.
+///
+/// It caches the interface and its slot's revision like [`CachedProvider`]; a call first
+/// opens a guarded section, then compares the revision word (one acquire load). After a reload
+/// it follows the new code transparently; after an unload calls return
+/// [`polyplug_abi::Status::StaleHandle`].
+pub struct GuardedProvider<'rt> {
+    handle: polyplug_abi::Handle,
+    cached: CachedProvider<'rt>,
+    registry: &'rt crate::registry::Registry,
+}
+
+impl std::fmt::Debug for GuardedProvider<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuardedProvider")
+            .field("handle", &self.handle)
+            .field("revision", &self.cached.seen)
+            .finish()
+    }
+}
+
+// SAFETY: as for `CachedProvider`; the registry is `Sync`.
+unsafe impl Send for GuardedProvider<'_> {}
+
+impl<'rt> GuardedProvider<'rt> {
+    pub(crate) fn new(
+        handle: polyplug_abi::Handle,
+        cached: CachedProvider<'rt>,
+        registry: &'rt crate::registry::Registry,
+    ) -> GuardedProvider<'rt> {
+        GuardedProvider {
+            handle,
+            cached,
+            registry,
+        }
+    }
+
+    /// The handle this provider was resolved from.
+    pub fn handle(&self) -> polyplug_abi::Handle {
+        self.handle
+    }
+
+    /// The interface of the current occupant, re-resolved if the revision moved; `None` once
+    /// the provider is gone. Must be called inside a guarded section.
+    #[inline(always)]
+    fn current(&mut self) -> Option<&Interface> {
+        if !self.cached.is_current() {
+            let (iface, revision, seen) = self.registry.resolve_cached(self.handle)?;
+            self.cached.iface = iface;
+            self.cached.revision = revision;
+            self.cached.seen = seen;
+        }
+        Some(self.cached.interface())
+    }
+
+    /// Calls function `index` without a range check: what a generated caller does (a reload
+    /// may only append functions, so a valid index stays valid).
+    ///
+    /// # Safety
+    /// `index` must be below the contract's function count; `args`, `ret` and `ctx` as for
+    /// [`CachedProvider::call_raw`].
+    #[inline(always)]
+    pub unsafe fn call_unchecked(
+        &mut self,
+        index: u32,
+        args: *const c_void,
+        ret: *mut c_void,
+        ctx: *mut CallCtx,
+    ) -> u32 {
+        let _section = crate::guard::enter();
+        let Some(iface) = self.current() else {
+            return polyplug_abi::Status::StaleHandle.raw();
+        };
+        // SAFETY: `index < func_count` (the caller's promise); the runtime's copy holds no null
+        // entry, and the section keeps it alive for the call.
+        unsafe {
+            let f = (*iface.funcs.add(index as usize)).unwrap_unchecked();
+            f(iface.provider, args, ret, ctx)
+        }
+    }
+
+    /// Calls function `index`; an index past the end returns `InvalidArgument`.
+    ///
+    /// # Safety
+    /// As for [`CachedProvider::call_raw`].
+    #[inline]
+    pub unsafe fn call_raw(
+        &mut self,
+        index: u32,
+        args: *const c_void,
+        ret: *mut c_void,
+        ctx: *mut CallCtx,
+    ) -> u32 {
+        let _section = crate::guard::enter();
+        let Some(iface) = self.current() else {
+            return polyplug_abi::Status::StaleHandle.raw();
+        };
+        // SAFETY: the runtime's validated copy, alive for the section.
+        match unsafe { iface.func(index) } {
+            // SAFETY: forwarded to the caller.
+            Some(f) => unsafe { f(iface.provider, args, ret, ctx) },
+            None => polyplug_abi::Status::InvalidArgument.raw(),
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Runtime configuration and its builder.
 
 use crate::error::Result;
+use crate::lifecycle::{ReloadCallback, ReloadEvent, ReloadSink};
 use crate::log::{LogCallback, Sink};
 use crate::runtime::Runtime;
 use polyplug_abi::LogLevel;
@@ -22,6 +23,7 @@ pub struct RuntimeBuilder {
     pub(crate) hot_reload: bool,
     pub(crate) call_arena_size: usize,
     pub(crate) native_loader: bool,
+    pub(crate) reload_sink: ReloadSink,
 }
 
 impl Default for RuntimeBuilder {
@@ -32,6 +34,7 @@ impl Default for RuntimeBuilder {
             hot_reload: false,
             call_arena_size: polyplug_abi::CallArena::DEFAULT_PRIMARY,
             native_loader: true,
+            reload_sink: ReloadSink::None,
         }
     }
 }
@@ -67,6 +70,18 @@ impl RuntimeBuilder {
     /// Allows bundles to be reloaded while the host runs (off by default).
     pub fn hot_reload(mut self, on: bool) -> Self {
         self.hot_reload = on;
+        self
+    }
+
+    /// Calls `f` with each phase of every reload (preparing, reloaded, failed).
+    pub fn on_reload(mut self, f: impl Fn(&ReloadEvent<'_>) + Send + Sync + 'static) -> Self {
+        let cb: ReloadCallback = Box::new(f);
+        self.reload_sink = ReloadSink::Rust(cb);
+        self
+    }
+
+    pub(crate) fn c_reload_sink(mut self, sink: ReloadSink) -> Self {
+        self.reload_sink = sink;
         self
     }
 

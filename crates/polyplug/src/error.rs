@@ -224,6 +224,35 @@ pub enum Error {
     /// Reload is not switched on in the runtime's configuration.
     #[error("hot reload is disabled in this runtime's configuration")]
     ReloadDisabled,
+    /// The bundle is still being unloaded (waiting for in-flight calls); try again after.
+    #[error("bundle `{name}` is still being unloaded")]
+    BundleUnloading {
+        /// The bundle's name.
+        name: String,
+    },
+    /// Other loaded bundles need a contract only this bundle provides.
+    #[error("bundle `{bundle}` is required by [{}]: unload those first, or unload with cascade", dependents.join(", "))]
+    HasDependents {
+        /// The bundle asked to unload.
+        bundle: String,
+        /// The bundles that would lose a required contract.
+        dependents: Vec<String>,
+    },
+    /// A reload produced code that cannot replace the running version; the old one still serves.
+    #[error("cannot reload bundle `{bundle}`: {reason}; the loaded version keeps serving")]
+    ReloadIncompatible {
+        /// The bundle.
+        bundle: String,
+        /// What differs.
+        reason: String,
+    },
+    /// A lifecycle change was asked for from inside a guarded call on the same thread; it would
+    /// wait for that very call to return.
+    #[error("cannot {operation} from inside a guarded call: it would wait for the call making it")]
+    InsideGuardedCall {
+        /// What was asked (`unload a bundle`, ...).
+        operation: &'static str,
+    },
 }
 
 impl Error {
@@ -255,6 +284,10 @@ impl Error {
             Error::InvalidArgument(_) => Status::InvalidArgument,
             Error::OutOfMemory => Status::OutOfMemory,
             Error::ReloadDisabled => Status::Unsupported,
+            Error::HasDependents { .. }
+            | Error::InsideGuardedCall { .. }
+            | Error::BundleUnloading { .. } => Status::Busy,
+            Error::ReloadIncompatible { .. } => Status::ContractMismatch,
         }
     }
 }

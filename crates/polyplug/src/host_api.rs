@@ -13,6 +13,7 @@ use polyplug_abi::{
     CallCtx, Capability, Handle, HostApi, Interface, LogLevel, Registrar, Status, Str, Version,
     ABI_VERSION,
 };
+use std::ffi::c_void;
 
 /// Marks a live [`Transaction`], so a stray registrar pointer is refused instead of trusted.
 const TXN_MAGIC: u64 = 0x7070_7478_6e5f_7631; // "pptxn_v1"
@@ -84,6 +85,9 @@ pub(crate) fn table(max_log_level: LogLevel) -> HostApi {
         find_all: Some(host_find_all),
         resolve: Some(host_resolve),
         set_error: Some(host_set_error),
+        call: Some(host_call),
+        guard_enter: Some(host_guard_enter),
+        guard_exit: Some(host_guard_exit),
     }
 }
 
@@ -123,6 +127,11 @@ unsafe extern "C" fn host_capability(host: *const HostApi, cap: u32) -> u32 {
         c if c == Capability::Registry as u32 => 1,
         c if c == Capability::HostContracts as u32 => 1,
         c if c == Capability::CallArena as u32 => 1,
+        c if c == Capability::GuardedCall as u32 => 1,
+        // SAFETY: checked above.
+        c if c == Capability::HotReload as u32 => {
+            unsafe { inner(host) }.map_or(0, |rt| u32::from(rt.hot_reload))
+        }
         _ => 0,
     }
 }
@@ -263,6 +272,34 @@ unsafe extern "C" fn host_resolve(
     unsafe { rt.write_cached(*h, out_iface, out_revision) }.raw()
 }
 
+unsafe extern "C" fn host_call(
+    host: *const HostApi,
+    handle: *const Handle,
+    func: u32,
+    args: *const c_void,
+    ret: *mut c_void,
+    ctx: *mut CallCtx,
+) -> u32 {
+    // SAFETY: a table the runtime handed out.
+    let Some(rt) = (unsafe { inner(host) }) else {
+        return Status::NullPointer.raw();
+    };
+    // SAFETY: the plugin's pointer is null or valid.
+    let Some(h) = (unsafe { handle.as_ref() }) else {
+        return Status::NullPointer.raw();
+    };
+    // SAFETY: argument and result pointers are the caller's promise, as for any contract call.
+    unsafe { rt.call_guarded(*h, func, args, ret, ctx) }
+}
+
+unsafe extern "C" fn host_guard_enter() {
+    crate::guard::enter_raw();
+}
+
+unsafe extern "C" fn host_guard_exit() {
+    crate::guard::exit_raw();
+}
+
 unsafe extern "C" fn host_set_error(ctx: *mut CallCtx, message: *const u8, len: usize) {
     // SAFETY: the plugin passes the context of its current call (or null).
     let Some(ctx) = (unsafe { ctx.as_mut() }) else {
@@ -316,9 +353,20 @@ mod tests {
             // SAFETY: as above.
             assert_eq!(unsafe { cap(host, c as u32) }, 1, "{c:?}");
         }
-        // Reload comes later; unknown codes are absent.
+        // SAFETY: as above.
+        assert_eq!(unsafe { cap(host, Capability::GuardedCall as u32) }, 1);
+        // Reload is off unless configured.
         // SAFETY: as above.
         assert_eq!(unsafe { cap(host, Capability::HotReload as u32) }, 0);
+        let hot = crate::Runtime::builder()
+            .hot_reload(true)
+            .build()
+            .expect("runtime");
+        // SAFETY: that runtime's own table.
+        assert_eq!(
+            unsafe { cap(hot.host_api(), Capability::HotReload as u32) },
+            1
+        );
         // SAFETY: as above.
         assert_eq!(unsafe { cap(host, 999) }, 0);
         // SAFETY: a null table answers 0 instead of crashing.

@@ -30,20 +30,24 @@ mod config;
 mod contract;
 mod error;
 mod ffi;
+mod guard;
 mod host_api;
+mod lifecycle;
 mod loader;
 mod log;
 pub mod manifest;
 mod registry;
 mod runtime;
 
-pub use call::{CachedProvider, CallContext};
+pub use call::{CachedProvider, CallContext, CallGuard, GuardedProvider};
 pub use config::RuntimeBuilder;
 pub use contract::{validate_name, ContractInfo, ContractKey, ContractRef, FuncInfo};
 pub use error::{Error, Result};
+pub use guard::uses_membarrier;
+pub use lifecycle::{ReloadCallback, ReloadEvent, UnloadOptions};
 pub use log::LogCallback;
 pub use manifest::Manifest;
-pub use polyplug_abi::{self as abi, Handle, LogLevel, Status, Version};
+pub use polyplug_abi::{self as abi, Handle, LogLevel, ReloadPhase, Status, Version};
 pub use runtime::{BundleId, LoadedBundle, ProviderSummary, Runtime};
 
 /// The name bundles use for the built-in native loader.

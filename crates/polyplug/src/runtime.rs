@@ -1,10 +1,12 @@
 //! The runtime: owns the registry, the loaders and the loaded bundles.
 
-use crate::call::{CachedProvider, CallContext};
+use crate::call::{CachedProvider, CallContext, CallGuard, GuardedProvider};
 use crate::config::RuntimeBuilder;
 use crate::contract::{ContractInfo, ContractKey, ContractRef};
 use crate::error::{Error, Result};
+use crate::guard;
 use crate::host_api::{self, Transaction};
+use crate::lifecycle::ReloadSink;
 use crate::loader::{native, LoaderEntry};
 use crate::log::LogFunnel;
 use crate::manifest::Manifest;
@@ -14,7 +16,7 @@ use polyplug_abi::{
     BundleInfo, Handle, HostApi, Interface, LoaderVtable, LogLevel, Status, Str, Version,
 };
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::c_void;
 use std::marker::PhantomData;
 use std::path::Path;
@@ -47,11 +49,11 @@ pub struct LoadedBundle {
     pub providers: Vec<Handle>,
 }
 
-struct BundleRecord {
-    manifest: Manifest,
-    loader: Arc<LoaderEntry>,
-    state: *mut c_void,
-    handles: Vec<Handle>,
+pub(crate) struct BundleRecord {
+    pub(crate) manifest: Manifest,
+    pub(crate) loader: Arc<LoaderEntry>,
+    pub(crate) state: *mut c_void,
+    pub(crate) handles: Vec<Handle>,
 }
 
 // SAFETY: `state` is the loader's per-bundle pointer; loaders promise it may be released from
@@ -59,10 +61,12 @@ struct BundleRecord {
 unsafe impl Send for BundleRecord {}
 
 #[derive(Default)]
-struct Lifecycle {
-    loaders: HashMap<String, Arc<LoaderEntry>>,
-    bundles: BTreeMap<BundleId, BundleRecord>,
-    next_bundle: BundleId,
+pub(crate) struct Lifecycle {
+    pub(crate) loaders: HashMap<String, Arc<LoaderEntry>>,
+    pub(crate) bundles: BTreeMap<BundleId, BundleRecord>,
+    /// Names of bundles unpublished but not yet released (an unload waiting for calls).
+    pub(crate) unloading: HashSet<String>,
+    pub(crate) next_bundle: BundleId,
 }
 
 /// The shared state behind a [`Runtime`] and its host table.
@@ -72,6 +76,7 @@ pub(crate) struct Inner {
     pub(crate) log: LogFunnel,
     pub(crate) hot_reload: bool,
     pub(crate) call_arena_size: usize,
+    pub(crate) reload_sink: ReloadSink,
     lifecycle: Mutex<Lifecycle>,
 }
 
@@ -81,8 +86,8 @@ thread_local! {
     static HOLDING: Cell<usize> = const { Cell::new(0) };
 }
 
-struct LifecycleGuard<'a> {
-    state: MutexGuard<'a, Lifecycle>,
+pub(crate) struct LifecycleGuard<'a> {
+    pub(crate) state: MutexGuard<'a, Lifecycle>,
 }
 
 impl Drop for LifecycleGuard<'_> {
@@ -92,7 +97,7 @@ impl Drop for LifecycleGuard<'_> {
 }
 
 impl Inner {
-    fn lifecycle(&self) -> Result<LifecycleGuard<'_>> {
+    pub(crate) fn lifecycle(&self) -> Result<LifecycleGuard<'_>> {
         let me = self as *const Inner as usize;
         if HOLDING.with(|h| h.get()) == me {
             return Err(Error::InvalidArgument(
@@ -139,7 +144,35 @@ impl Inner {
         Status::Ok
     }
 
-    fn log_with(&self, level: LogLevel, message: impl FnOnce() -> String) {
+    /// The guarded call by handle: pins the provider for the call (safe against a concurrent
+    /// reload or unload) and calls function `func`. Pin-free lookup; no lock.
+    ///
+    /// # Safety
+    /// `args`, `ret` and `ctx` must be valid for that function, as for any contract call.
+    #[inline]
+    pub(crate) unsafe fn call_guarded(
+        &self,
+        h: Handle,
+        func: u32,
+        args: *const c_void,
+        ret: *mut c_void,
+        ctx: *mut polyplug_abi::CallCtx,
+    ) -> u32 {
+        let _section = guard::enter();
+        let Some((iface, _, _)) = self.registry.resolve_cached(h) else {
+            return Status::StaleHandle.raw();
+        };
+        // SAFETY: inside the section the retired interface is not freed (see `guard`).
+        let iface = unsafe { &*iface };
+        // SAFETY: the runtime's validated copy; `func` is range-checked by `func`.
+        match unsafe { iface.func(func) } {
+            // SAFETY: forwarded to the caller.
+            Some(f) => unsafe { f(iface.provider, args, ret, ctx) },
+            None => Status::InvalidArgument.raw(),
+        }
+    }
+
+    pub(crate) fn log_with(&self, level: LogLevel, message: impl FnOnce() -> String) {
         if self.log.enabled(level as u32) {
             self.log.deliver(level, "polyplug", &message());
         }
@@ -205,6 +238,7 @@ impl Runtime {
             log: LogFunnel::new(b.max_log_level, b.sink),
             hot_reload: b.hot_reload,
             call_arena_size: b.call_arena_size,
+            reload_sink: b.reload_sink,
             lifecycle: Mutex::new(Lifecycle::default()),
         });
         // The table reaches the runtime through `context`; the box gives it a stable address.
@@ -299,6 +333,11 @@ impl Runtime {
                 name: manifest.name,
             });
         }
+        if lc.state.unloading.contains(&manifest.name) {
+            return Err(Error::BundleUnloading {
+                name: manifest.name,
+            });
+        }
         let loader = lc
             .state
             .loaders
@@ -308,23 +347,8 @@ impl Runtime {
                 bundle: manifest.name.clone(),
                 loader: manifest.loader.clone(),
             })?;
-        {
-            let guard = epoch::pin();
-            for r in &manifest.requires {
-                if self
-                    .inner
-                    .registry
-                    .find(r.key(), &r.version, &guard)
-                    .is_none()
-                {
-                    return Err(Error::MissingDependency {
-                        bundle: manifest.name.clone(),
-                        contract: r.to_string(),
-                    });
-                }
-            }
-        }
-        let (state, mut txn) = self.run_loader(&loader, &manifest)?;
+        self.check_requirements(&manifest)?;
+        let (state, mut txn) = self.run_loader(&loader, &manifest, None)?;
         let unload = |state| unload_with(&self.inner, &loader, &manifest.name, state);
         if let Err(e) = check_declared(&manifest, &txn) {
             unload(state);
@@ -366,8 +390,33 @@ impl Runtime {
         Ok(id)
     }
 
-    /// Runs a loader's `load` through its vtable; returns its bundle state and the transaction.
-    fn run_loader(&self, loader: &LoaderEntry, m: &Manifest) -> Result<(*mut c_void, Transaction)> {
+    /// Fails unless every contract the manifest requires has a provider.
+    pub(crate) fn check_requirements(&self, manifest: &Manifest) -> Result<()> {
+        let guard = epoch::pin();
+        for r in &manifest.requires {
+            if self
+                .inner
+                .registry
+                .find(r.key(), &r.version, &guard)
+                .is_none()
+            {
+                return Err(Error::MissingDependency {
+                    bundle: manifest.name.clone(),
+                    contract: r.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a loader's `load` (or, with the old bundle state, its `reload` when it has one)
+    /// through its vtable; returns its new bundle state and the transaction.
+    pub(crate) fn run_loader(
+        &self,
+        loader: &LoaderEntry,
+        m: &Manifest,
+        old: Option<*mut c_void>,
+    ) -> Result<(*mut c_void, Transaction)> {
         let utf8 = |p: &Path| {
             p.to_str()
                 .map(str::to_owned)
@@ -386,21 +435,36 @@ impl Runtime {
         let mut txn = Transaction::new(&m.name);
         let mut cx = CallContext::new(self.inner.call_arena_size, self.host_api())?;
         let mut state: *mut c_void = std::ptr::null_mut();
-        let load = loader
-            .vtable
-            .load
-            .ok_or_else(|| Error::InvalidArgument("loader without load".into()))?;
-        // SAFETY: the loader's validated vtable, called with pointers that live for the call.
-        let status = Status::from_raw(unsafe {
-            load(
-                loader.vtable.state,
-                self.host_api(),
-                &info,
-                txn.as_registrar(),
-                &mut state,
-                cx.begin(),
-            )
-        });
+        let vt = &loader.vtable;
+        let raw = match (old, vt.reload, vt.load) {
+            // SAFETY: the loader's validated vtable, called with pointers that live for the
+            // call; `old` is this loader's state for the bundle.
+            (Some(old), Some(reload), _) => unsafe {
+                reload(
+                    vt.state,
+                    self.host_api(),
+                    &info,
+                    old,
+                    txn.as_registrar(),
+                    &mut state,
+                    cx.begin(),
+                )
+            },
+            // A loader without `reload` reloads by loading the bundle afresh.
+            // SAFETY: as above.
+            (_, _, Some(load)) => unsafe {
+                load(
+                    vt.state,
+                    self.host_api(),
+                    &info,
+                    txn.as_registrar(),
+                    &mut state,
+                    cx.begin(),
+                )
+            },
+            _ => return Err(Error::InvalidArgument("loader without load".into())),
+        };
+        let status = Status::from_raw(raw);
         let failed = match (status, txn.error.take()) {
             (Status::Ok, None) => None,
             (_, Some(e)) => Some(e),
@@ -484,12 +548,21 @@ impl Runtime {
         self.inner.registry.commit(HOST_OWNER, "host", regs)
     }
 
-    /// Removes a host provider. Its handles become stale.
+    /// Removes a host provider. Its handles become stale at once; the call returns after every
+    /// guarded call still inside the provider has returned, so the host may then free its table.
     pub fn unregister_host_provider(&self, handle: Handle) -> Result<()> {
-        let guard = epoch::pin();
-        match self.inner.registry.resolve(handle, &guard) {
-            Some(e) if e.owner == HOST_OWNER => {
-                self.inner.registry.remove(&[handle]);
+        if guard::inside_call() {
+            return Err(Error::InsideGuardedCall {
+                operation: "unregister a host provider",
+            });
+        }
+        let owner = {
+            let guard = epoch::pin();
+            self.inner.registry.resolve(handle, &guard).map(|e| e.owner)
+        };
+        match owner {
+            Some(HOST_OWNER) => {
+                self.inner.registry.remove(&[handle]).release();
                 Ok(())
             }
             Some(_) => Err(Error::InvalidArgument(
@@ -526,6 +599,33 @@ impl Runtime {
             .registry
             .find_all_with(key, min, &guard, |h| out.push(h));
         out
+    }
+
+    /// A guarded provider for repeated calls that stay safe against a concurrent reload or
+    /// unload: each call pins the provider for its duration (a few nanoseconds more than the
+    /// cached path). The default way to call.
+    #[inline]
+    pub fn guarded(&self, handle: Handle) -> Result<GuardedProvider<'_>> {
+        let cached = self.resolve(handle)?;
+        Ok(GuardedProvider::new(handle, cached, &self.inner.registry))
+    }
+
+    /// Opens a guarded section on this thread: until the [`CallGuard`] drops, a
+    /// [`CachedProvider`] that [`CachedProvider::is_current`] inside the section stays
+    /// callable, whatever other threads reload or unload. Sections nest.
+    #[inline]
+    pub fn call_guard(&self) -> CallGuard {
+        CallGuard::new()
+    }
+
+    /// The id of the loaded bundle named `name`.
+    pub fn bundle_id(&self, name: &str) -> Option<BundleId> {
+        let lc = self.inner.lifecycle().ok()?;
+        lc.state
+            .bundles
+            .iter()
+            .find(|(_, b)| b.manifest.name == name)
+            .map(|(&id, _)| id)
     }
 
     /// Resolves a handle for repeated calls. O(1) and lock-free; fails for a stale handle.
@@ -626,6 +726,8 @@ impl Runtime {
         cx: &mut CallContext,
         sizes: Option<(usize, usize)>,
     ) -> Result<()> {
+        // The section keeps the provider's code and table alive through a concurrent unload.
+        let _section = guard::enter();
         let guard = epoch::pin();
         let Some(e) = self.inner.registry.resolve(handle, &guard) else {
             return Err(Error::StaleHandle { handle });
@@ -662,7 +764,7 @@ impl Runtime {
 }
 
 /// Checks that a transaction registered exactly the contracts the manifest declares.
-fn check_declared(m: &Manifest, txn: &Transaction) -> Result<()> {
+pub(crate) fn check_declared(m: &Manifest, txn: &Transaction) -> Result<()> {
     let registered: Vec<ContractRef> = txn.pending.iter().map(|p| p.contract.as_ref()).collect();
     let missing: Vec<String> = m
         .provides
@@ -688,7 +790,7 @@ fn check_declared(m: &Manifest, txn: &Transaction) -> Result<()> {
 }
 
 /// Releases a bundle through its loader, logging (not propagating) a failure.
-fn unload_with(inner: &Inner, loader: &LoaderEntry, bundle: &str, state: *mut c_void) {
+pub(crate) fn unload_with(inner: &Inner, loader: &LoaderEntry, bundle: &str, state: *mut c_void) {
     let Some(unload) = loader.vtable.unload else {
         return;
     };

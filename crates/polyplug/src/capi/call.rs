@@ -75,6 +75,9 @@ pub unsafe extern "C" fn pp_context_error(cx: *const CallContext, out: *mut Str)
 /// reset first, so results of the previous call on `cx` become invalid. A failing provider's
 /// status is returned; its message is in `pp_context_error(cx)` and `pp_errmsg()`.
 ///
+/// This is the guarded path: the provider is pinned for the call, so a concurrent reload or
+/// unload on another thread is safe (a handle gone stale returns `PP_STATUS_STALE_HANDLE`).
+///
 /// # Safety
 /// `rt` null or live; `handle` null or valid; `args`/`ret` as the function requires; `cx` null
 /// or live and not used by another thread.
@@ -102,4 +105,19 @@ pub unsafe extern "C" fn pp_call(
             Err(e) => fail(&e),
         }
     })
+}
+
+/// Opens a guarded section on the calling thread (sections nest). Inside it, an interface from
+/// `pp_resolve` whose revision word (`pp_revision_load`) still equals the value seen at resolve
+/// time stays callable until `pp_guard_exit`, even if another thread reloads or unloads its
+/// bundle: the cheap guarded path. Do not load, unload or reload inside a section.
+#[no_mangle]
+pub extern "C" fn pp_guard_enter() {
+    crate::guard::enter_raw();
+}
+
+/// Closes the innermost section opened by `pp_guard_enter` (an unpaired call is ignored).
+#[no_mangle]
+pub extern "C" fn pp_guard_exit() {
+    crate::guard::exit_raw();
 }

@@ -1,6 +1,7 @@
 //! C API: runtime creation, loaders and bundles.
 
 use super::{c_str, fail, fail_with, guarded, non_null};
+use crate::lifecycle::{ReloadSink, UnloadOptions};
 use crate::log::Sink;
 use crate::runtime::Runtime;
 use polyplug_abi::{ext, HostApi, LoaderVtable, LogLevel, RuntimeConfig, Status};
@@ -24,6 +25,8 @@ pub unsafe extern "C" fn pp_config_init(cfg: *mut RuntimeConfig) -> u32 {
         log: None,
         log_user: std::ptr::null_mut(),
         log_user_free: None,
+        reload_event: None,
+        reload_user: std::ptr::null_mut(),
     };
     // SAFETY: checked non-null; writable as the caller guarantees.
     unsafe { cfg.write(defaults) };
@@ -62,6 +65,12 @@ pub unsafe extern "C" fn pp_runtime_new(cfg: *const RuntimeConfig, out: *mut *mu
                 .hot_reload(c.flags & RuntimeConfig::FLAG_HOT_RELOAD != 0);
             if c.call_arena_size != 0 {
                 b = b.call_arena_size(c.call_arena_size as usize);
+            }
+            if let Some(f) = c.reload_event {
+                b = b.c_reload_sink(ReloadSink::C {
+                    f,
+                    user: c.reload_user,
+                });
             }
             if let Some(f) = c.log {
                 b = b.c_log_sink(Sink::C {
@@ -196,4 +205,57 @@ pub unsafe extern "C" fn pp_load_bundle(
 pub unsafe extern "C" fn pp_bundle_count(rt: *const Runtime) -> usize {
     // SAFETY: null or live.
     unsafe { rt.as_ref() }.map_or(0, Runtime::bundle_count)
+}
+
+/// `pp_unload_bundle` flag: unload the bundles that depend on this one first.
+pub const PP_UNLOAD_CASCADE: u32 = 1;
+
+/// Unloads bundle `id`. Its handles go stale at once; the call returns after every guarded
+/// call still running its code has returned and its library is closed. Bundles depending on it
+/// make this fail with `PP_STATUS_BUSY` unless `flags` has `PP_UNLOAD_CASCADE`. Unknown flag
+/// bits are refused. Must not be called from inside a guarded call (`PP_STATUS_BUSY`).
+///
+/// # Safety
+/// `rt` null or live.
+#[no_mangle]
+pub unsafe extern "C" fn pp_unload_bundle(rt: *const Runtime, id: u64, flags: u32) -> u32 {
+    guarded(|| {
+        // SAFETY: null or live.
+        let Some(rt) = (unsafe { rt.as_ref() }) else {
+            return fail_with(Status::NullPointer, "rt is NULL");
+        };
+        if flags & !PP_UNLOAD_CASCADE != 0 {
+            return fail_with(
+                Status::InvalidArgument,
+                &format!("unknown pp_unload_bundle flags {flags:#x}"),
+            );
+        }
+        let opts = UnloadOptions {
+            cascade: flags & PP_UNLOAD_CASCADE != 0,
+        };
+        match rt.unload_bundle_with(id, opts) {
+            Ok(_) => Status::Ok.raw(),
+            Err(e) => fail(&e),
+        }
+    })
+}
+
+/// Reloads bundle `id` from disk (the runtime must have been created with
+/// `PP_CONFIG_FLAG_HOT_RELOAD`, else `PP_STATUS_UNSUPPORTED`). On failure the old version keeps
+/// serving and `pp_errmsg()` says why.
+///
+/// # Safety
+/// `rt` null or live.
+#[no_mangle]
+pub unsafe extern "C" fn pp_reload_bundle(rt: *const Runtime, id: u64) -> u32 {
+    guarded(|| {
+        // SAFETY: null or live.
+        let Some(rt) = (unsafe { rt.as_ref() }) else {
+            return fail_with(Status::NullPointer, "rt is NULL");
+        };
+        match rt.reload_bundle(id) {
+            Ok(()) => Status::Ok.raw(),
+            Err(e) => fail(&e),
+        }
+    })
 }

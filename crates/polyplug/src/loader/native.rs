@@ -31,7 +31,7 @@ pub(crate) fn vtable() -> LoaderVtable {
         load: Some(native_load),
         unload: Some(native_unload),
         destroy: None,
-        reload: None,
+        reload: Some(native_reload),
     }
 }
 
@@ -96,6 +96,38 @@ pub(crate) fn open(bundle: &str, path: &Path) -> Result<libloading::Library, Err
     }
 }
 
+/// Maps a private copy of the library, so a reload gets the code now on disk even when the
+/// path is the one already loaded (`dlopen` would hand back the mapped image by name). The copy
+/// is unlinked as soon as it is mapped: nothing is left behind, even after a crash.
+fn open_fresh_copy(bundle: &str, path: &Path) -> Result<libloading::Library, Error> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let copy = std::env::temp_dir().join(format!(
+        "polyplug-{}-{}-{file}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::copy(path, &copy).map_err(|e| Error::LibraryLoad {
+        bundle: bundle.to_owned(),
+        path: path.to_owned(),
+        message: format!("cannot copy it to {} for reloading: {e}", copy.display()),
+    })?;
+    let opened = open(bundle, &copy).map_err(|e| match e {
+        Error::LibraryLoad { message, .. } => Error::LibraryLoad {
+            bundle: bundle.to_owned(),
+            path: path.to_owned(),
+            message,
+        },
+        other => other,
+    });
+    let _ = std::fs::remove_file(&copy);
+    opened
+}
+
 /// The message a failed init left in its context, or the status's description.
 fn init_message(ctx: &CallCtx, status: Status) -> String {
     // SAFETY: the arena the message lives in belongs to the runtime and was not reset.
@@ -112,13 +144,18 @@ unsafe fn load(
     info: &BundleInfo,
     reg: *mut Registrar,
     ctx: *mut CallCtx,
+    fresh: bool,
 ) -> Result<NativeBundle, Error> {
     // SAFETY: the runtime built `info` from strings it owns.
     let (name, entry) = unsafe { (view_str(&info.name), view_str(&info.entry)) };
     let name = name.map_err(Error::InvalidArgument)?.to_owned();
     let path = PathBuf::from(entry.map_err(Error::InvalidArgument)?);
     check_library(&name, &path)?;
-    let library = open(&name, &path)?;
+    let library = if fresh {
+        open_fresh_copy(&name, &path)?
+    } else {
+        open(&name, &path)?
+    };
     let missing = |symbol: &'static str| Error::MissingSymbol {
         bundle: name.clone(),
         path: path.clone(),
@@ -173,13 +210,42 @@ unsafe extern "C" fn native_load(
     out_bundle: *mut *mut c_void,
     ctx: *mut CallCtx,
 ) -> u32 {
+    // SAFETY: forwarded from the runtime.
+    unsafe { load_entry(host, bundle, reg, out_bundle, ctx, false) }
+}
+
+/// A reload maps a fresh copy of the library; the old bundle state is released by the
+/// runtime (through `unload`) once no call is inside it.
+unsafe extern "C" fn native_reload(
+    _state: *mut c_void,
+    host: *const HostApi,
+    bundle: *const BundleInfo,
+    _old_bundle: *mut c_void,
+    reg: *mut Registrar,
+    out_bundle: *mut *mut c_void,
+    ctx: *mut CallCtx,
+) -> u32 {
+    // SAFETY: forwarded from the runtime.
+    unsafe { load_entry(host, bundle, reg, out_bundle, ctx, true) }
+}
+
+/// # Safety
+/// The runtime's pointers for one load (null ones are refused).
+unsafe fn load_entry(
+    host: *const HostApi,
+    bundle: *const BundleInfo,
+    reg: *mut Registrar,
+    out_bundle: *mut *mut c_void,
+    ctx: *mut CallCtx,
+    fresh: bool,
+) -> u32 {
     if host.is_null() || bundle.is_null() || out_bundle.is_null() || ctx.is_null() {
         return Status::NullPointer.raw();
     }
     ffi::guard(
         || {
             // SAFETY: the runtime passes its own valid pointers (checked non-null above).
-            match unsafe { load(host, &*bundle, reg, ctx) } {
+            match unsafe { load(host, &*bundle, reg, ctx, fresh) } {
                 Ok(b) => {
                     // SAFETY: checked non-null.
                     unsafe { out_bundle.write(Box::into_raw(Box::new(b)) as *mut c_void) };

@@ -43,6 +43,54 @@ pub(crate) struct Registration {
     pub(crate) priority: i32,
 }
 
+/// Entries unpublished by [`Registry::remove`] or [`Registry::replace`], not yet freed.
+///
+/// [`Retired::release`] (or dropping it) waits until no guarded call can still be inside one
+/// of them, then hands them to the epoch collector; only after that may the code they point
+/// into (a library, a VM) be released.
+#[must_use = "retired entries must be released before their library is closed"]
+#[derive(Default)]
+pub(crate) struct Retired {
+    entries: Vec<*const ProviderEntry>,
+}
+
+// SAFETY: the entries are unreachable from the registry; whoever holds `Retired` owns them.
+unsafe impl Send for Retired {}
+
+impl Retired {
+    /// Waits out in-flight guarded calls, then schedules the entries to be freed after the
+    /// epoch grace period (pinned readers of their metadata finish first).
+    pub(crate) fn release(mut self) {
+        let entries = self.take();
+        if entries.is_empty() {
+            return;
+        }
+        crate::guard::synchronize();
+        let guard = epoch::pin();
+        for e in entries {
+            // SAFETY: unreachable for new readers; pinned readers finish before the free, and
+            // each pointer is retired exactly once.
+            unsafe { guard.defer_destroy(epoch::Shared::from(e)) };
+        }
+        guard.flush();
+    }
+
+    fn take(&mut self) -> Vec<*const ProviderEntry> {
+        std::mem::take(&mut self.entries)
+    }
+}
+
+impl Drop for Retired {
+    fn drop(&mut self) {
+        if !self.entries.is_empty() {
+            Retired {
+                entries: self.take(),
+            }
+            .release();
+        }
+    }
+}
+
 impl Registry {
     pub(crate) fn new() -> Registry {
         Registry {
@@ -215,24 +263,18 @@ impl Registry {
         Ok(handles)
     }
 
-    /// Unregisters the providers named by `handles` (stale ones are skipped). Their entries are
-    /// freed after the grace period; their slots' revision words change.
-    pub(crate) fn remove(&self, handles: &[Handle]) {
-        self.remove_with(handles, &epoch::pin());
+    /// Unregisters the providers named by `handles` (stale ones are skipped): their handles go
+    /// stale and their slots' revision words change at once. The entries are handed back as
+    /// [`Retired`]; releasing it waits for in-flight guarded calls, then frees them after the
+    /// epoch grace period.
+    pub(crate) fn remove(&self, handles: &[Handle]) -> Retired {
+        self.unpublish(handles, &epoch::pin())
     }
 
-    /// Like [`Registry::remove`], but frees the entries at once. `&mut self` proves that no
-    /// other thread can be reading, so there is no grace period to wait for: used at teardown,
-    /// where deferring would leave the memory to the global collector after the runtime is gone.
-    pub(crate) fn remove_now(&mut self, handles: &[Handle]) {
-        // SAFETY: exclusive access; with the unprotected guard `defer_destroy` frees at once,
-        // and nothing can hold a reference into the removed entries.
-        self.remove_with(handles, unsafe { epoch::unprotected() });
-    }
-
-    fn remove_with(&self, handles: &[Handle], guard: &Guard) {
+    fn unpublish(&self, handles: &[Handle], guard: &Guard) -> Retired {
         let mut w = self.lock();
         let mut next = self.snapshot(guard).clone();
+        let mut retired = Retired::default();
         for &h in handles {
             let Some(slot) = self.slots.get(h.index) else {
                 continue;
@@ -248,11 +290,80 @@ impl Registry {
             slot.iface.store(std::ptr::null_mut(), Ordering::Release);
             slot.entry.store(epoch::Shared::null(), Ordering::Release);
             slot.revision.fetch_add(1, Ordering::Release);
-            // SAFETY: the entry is unreachable for new readers; pinned readers finish first.
-            unsafe { guard.defer_destroy(current) };
+            retired.entries.push(current.as_raw());
             w.free.push(h.index);
         }
         self.publish(next, guard);
+        retired
+    }
+
+    /// Replaces the occupants of `handles` with new providers in place (a reload): each handle
+    /// stays valid, its slot's interface pointer is swapped atomically and its revision word
+    /// bumped. All or nothing: a stale handle fails before any slot changes.
+    pub(crate) fn replace(
+        &self,
+        owner: OwnerId,
+        swaps: Vec<(Handle, Registration)>,
+    ) -> Result<Retired, Error> {
+        let guard = epoch::pin();
+        let mut w = self.lock();
+        let mut next = self.snapshot(&guard).clone();
+        for (h, r) in &swaps {
+            let slot = self.slots.get(h.index);
+            // SAFETY: pinned.
+            let live =
+                slot.and_then(|s| unsafe { s.entry.load(Ordering::Acquire, &guard).as_ref() });
+            match live {
+                Some(e)
+                    if e.handle == *h
+                        && e.owner == owner
+                        && e.contract.id == r.provider.contract.id => {}
+                _ => return Err(Error::StaleHandle { handle: *h }),
+            }
+        }
+        let mut retired = Retired::default();
+        for (h, r) in swaps {
+            let Some(slot) = self.slots.get(h.index) else {
+                continue;
+            };
+            w.seq += 1;
+            let c = &r.provider.contract;
+            next.remove(c.id, h);
+            next.insert(
+                &c.name,
+                c.id,
+                ProviderRef {
+                    handle: h,
+                    version: c.version,
+                    priority: r.priority,
+                    owner,
+                    seq: w.seq,
+                },
+            );
+            let entry = Owned::new(ProviderEntry::new(r.provider, r.priority, owner, h));
+            let iface = &entry.iface as *const Interface as *mut Interface;
+            let old = slot.entry.swap(entry, Ordering::AcqRel, &guard);
+            // The generation is unchanged, so a pin-free reader gets either table; both stay
+            // valid until the retired one is released.
+            slot.iface.store(iface, Ordering::Release);
+            slot.revision.fetch_add(1, Ordering::Release);
+            retired.entries.push(old.as_raw());
+        }
+        self.publish(next, &guard);
+        Ok(retired)
+    }
+
+    /// Like [`Registry::remove`], but frees the entries at once. `&mut self` proves that no
+    /// other thread can be reading, so there is no grace period to wait for: used at teardown,
+    /// where deferring would leave the memory to the global collector after the runtime is gone.
+    pub(crate) fn remove_now(&mut self, handles: &[Handle]) {
+        // SAFETY: exclusive access; with the unprotected guard the old snapshot is freed at once.
+        let mut retired = self.unpublish(handles, unsafe { epoch::unprotected() });
+        for e in retired.take() {
+            // SAFETY: exclusive access: nothing can hold a reference into a removed entry, and
+            // each retired pointer came from `Owned::new` and is freed exactly once.
+            drop(unsafe { Box::from_raw(e as *mut ProviderEntry) });
+        }
     }
 
     fn publish(&self, next: Snapshot, guard: &Guard) {
@@ -350,7 +461,7 @@ mod tests {
         let reg = Registry::new();
         let first = reg.commit(1, "one", vec![registration()]).expect("commit")[0];
         let (_, rev, seen) = reg.resolve_cached(first).expect("live");
-        reg.remove(&[first]);
+        reg.remove(&[first]).release();
         assert!(reg.resolve_cached(first).is_none());
         assert!(reg.resolve(first, &epoch::pin()).is_none());
         assert_ne!(rev.load(Ordering::Acquire), seen, "the revision word moved");
