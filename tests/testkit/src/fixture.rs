@@ -85,3 +85,42 @@ pub mod modes {
     /// The host contract [`FINDS_HOST`] looks for.
     pub const HOST_CLOCK: &str = "test:host/clock";
 }
+
+/// The reloadable C fixtures (`tests/fixtures/c/reloadable.h`, built as `reload_*`): contract
+/// `test:reload/value`, whose `get(x)` answers `x * 10 + variant` so a test can tell which
+/// build served a call.
+pub mod reload {
+    /// Contract name.
+    pub const NAME: &str = "test:reload/value";
+    /// The `provides` entry of builds 1 and 2 (and of the failing builds' manifests).
+    pub const PROVIDES: &str = "test:reload/value@1.0.0";
+    /// The `provides` entry of the compatible upgrade ([`V3_MINOR`]).
+    pub const PROVIDES_MINOR: &str = "test:reload/value@1.1.0";
+    /// The `provides` entry of the incompatible major upgrade ([`MAJOR`]).
+    pub const PROVIDES_MAJOR: &str = "test:reload/value@2.0.0";
+    /// `get(x: u32) -> u32`: `x * 10 + variant`.
+    pub const GET: u32 = 0;
+    /// `hold(ms: u32) -> u32`: sleeps inside the call, returns the variant.
+    pub const HOLD: u32 = 1;
+    /// `in-flight() -> u32`: calls of this library inside `hold` right now.
+    pub const IN_FLIGHT: u32 = 2;
+    /// `extra() -> u32` (only in [`V3_MINOR`]): `1000 + variant`.
+    pub const EXTRA: u32 = 3;
+    /// Build 1 (variant 1).
+    pub const V1: &str = "reload_v1";
+    /// Build 2 (variant 2), same contract as build 1.
+    pub const V2: &str = "reload_v2";
+    /// Variant 3: version 1.1.0 with `extra` appended (a compatible reload of 1 or 2).
+    pub const V3_MINOR: &str = "reload_v3_minor";
+    /// Variant 4: version 2.0.0 (an incompatible reload).
+    pub const MAJOR: &str = "reload_major";
+    /// Variant 5: drops `in-flight` (an incompatible reload).
+    pub const FEWER: &str = "reload_fewer";
+    /// Variant 6: init fails with [`INIT_FAILS_MESSAGE`].
+    pub const INIT_FAILS: &str = "reload_init_fails";
+    /// The init error of [`INIT_FAILS`].
+    pub const INIT_FAILS_MESSAGE: &str = "reload fixture: init refused on purpose";
+    /// What `pp_plugin_fini` logs (target `fixture`), followed by the in-flight count:
+    /// `reload v1 fini in-flight=0`.
+    pub const FINI_LOG_PREFIX: &str = "reload v";
+}

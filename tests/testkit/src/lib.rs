@@ -20,7 +20,7 @@ mod bundle;
 mod fixture;
 
 pub use bundle::{make_bundle, write_bundle, Bundle, BundleSpec, MANIFEST_FILE};
-pub use fixture::{counter, modes, other};
+pub use fixture::{counter, modes, other, reload};
 
 /// The directory holding every built fixture library (set by the build script).
 pub const FIXTURE_DIR: &str = env!("POLYPLUG_FIXTURE_DIR");
