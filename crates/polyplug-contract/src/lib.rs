@@ -1,0 +1,37 @@
+//! The polyplug contract model: what a contract's functions and types are, as owned Rust values,
+//! and every way to get one in and out.
+//!
+//! * [`Contract`], [`Function`], [`Param`] and [`Type`] are the model: the WIT subset polyplug
+//!   supports (integers, floats, `bool`, `char`, `string`, `list<u8>`, `list<T>`, records, enums,
+//!   flags, `option`, `result` and tuples). [`Contract::validate`] checks polyplug's rules, and
+//!   `Display`/[`Type::wit`]/[`Function::wit_signature`]/[`Contract::to_wit`] spell it in WIT.
+//! * [`Contract::from_desc`] reads and validates a peer's raw descriptor graph
+//!   ([`polyplug_abi::ContractDesc`]); [`RawContract`] builds an owned, address-stable graph from
+//!   the model, so a contract known only at run time can be registered through the C ABI.
+//! * [`CompiledContract`] keeps a contract with its raw graph and per-function C layouts
+//!   ([`FuncLayout`], [`TypeLayout`]), all computed by [`polyplug_abi::layout`], the one layout
+//!   algorithm, so dynamic callers and VM loaders can marshal arguments without generated code.
+//! * With the `wit` feature, [`wit`] parses `.wit` files into contracts, one per interface, with
+//!   `file:line:column` errors for anything outside the subset.
+//!
+//! The crate is pure data and allocation: no global state, no I/O outside [`wit`].
+#![deny(missing_docs)]
+
+mod compiled;
+mod error;
+mod layout;
+pub mod limits;
+mod model;
+pub mod names;
+mod raw;
+mod render;
+mod validate;
+#[cfg(feature = "wit")]
+pub mod wit;
+
+pub use compiled::CompiledContract;
+pub use error::{ContractError, ErrorKind};
+pub use layout::{FuncLayout, Shape, TypeLayout};
+pub use model::{Contract, Function, Param, Type};
+pub use polyplug_abi::{Layout, Version};
+pub use raw::RawContract;
