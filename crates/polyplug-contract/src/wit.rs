@@ -122,14 +122,25 @@ fn no_position(file: &str, e: std::io::Error) -> WitError {
     }
 }
 
+/// wit-parser's message on one line, so `file:line:column: message` stays one line too.
+fn one_line(e: &dyn fmt::Display) -> String {
+    let text = e.to_string();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join(" ")
+}
+
 fn parse(sources: Sources) -> Result<Vec<Contract>, WitError> {
     let group = sources
         .source_map()
         .parse()
-        .map_err(|(map, e)| sources.error(&map, e.kind().span(), e.to_string()))?;
+        .map_err(|(map, e)| sources.error(&map, e.kind().span(), one_line(&e)))?;
     let mut resolve = Resolve::new();
     let package = resolve
         .push_group(group)
-        .map_err(|e| sources.error(&resolve.source_map, e.kind().span(), e.to_string()))?;
+        .map_err(|e| sources.error(&resolve.source_map, e.kind().span(), one_line(&e)))?;
     convert::contracts(&resolve, package, &sources)
 }

@@ -30,8 +30,12 @@ pub(super) fn contracts(
             )));
         }
     }
-    let mut out = Vec::with_capacity(pkg.interfaces.len());
-    for (name, &id) in &pkg.interfaces {
+    // wit-parser lists interfaces in dependency order; source order makes the first error
+    // reported the first in the files, and the contracts come out as they were written.
+    let mut interfaces: Vec<_> = pkg.interfaces.iter().collect();
+    interfaces.sort_by_key(|(_, &id)| span_start(resolve.interfaces[id].span));
+    let mut out = Vec::with_capacity(interfaces.len());
+    for (name, &id) in interfaces {
         let contract_name = format!("{}:{}/{name}", pkg.name.namespace, pkg.name.name);
         out.push(InterfaceConv::new(&cx, id).contract(contract_name, version)?);
     }
