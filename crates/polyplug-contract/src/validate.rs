@@ -21,10 +21,13 @@ impl Contract {
             return Err(ErrorKind::ContractName(self.name.clone()).into());
         }
         bounded("functions", self.functions.len(), MAX_FUNCTIONS)?;
-        unique("function", self.functions.iter().map(|f| f.name.as_str()))?;
+        let mut names = HashSet::new();
         let mut types = TypeChecker::default();
         for (i, f) in self.functions.iter().enumerate() {
-            check_function(f, &mut types).map_err(|e| e.in_function(i, &f.name))?;
+            fresh("function", &f.name, &mut names)
+                .map_err(Located::from)
+                .and_then(|()| check_function(f, &mut types))
+                .map_err(|e| e.in_function(i, &f.name))?;
         }
         Ok(())
     }
@@ -59,19 +62,28 @@ pub(crate) fn bounded(what: &'static str, count: usize, max: usize) -> Result<()
 /// Fails on the first name that is not an identifier or repeats an earlier one.
 fn unique<'a>(what: &'static str, names: impl Iterator<Item = &'a str>) -> Result<(), ErrorKind> {
     let mut seen = HashSet::new();
-    for name in names {
-        if !is_ident(name) {
-            return Err(ErrorKind::Name {
-                what,
-                name: name.to_owned(),
-            });
-        }
-        if !seen.insert(name) {
-            return Err(ErrorKind::Duplicate {
-                what,
-                name: name.to_owned(),
-            });
-        }
+    names
+        .into_iter()
+        .try_for_each(|name| fresh(what, name, &mut seen))
+}
+
+/// Fails when `name` is not an identifier or is already in `seen`; adds it otherwise.
+fn fresh<'a>(
+    what: &'static str,
+    name: &'a str,
+    seen: &mut HashSet<&'a str>,
+) -> Result<(), ErrorKind> {
+    if !is_ident(name) {
+        return Err(ErrorKind::Name {
+            what,
+            name: name.to_owned(),
+        });
+    }
+    if !seen.insert(name) {
+        return Err(ErrorKind::Duplicate {
+            what,
+            name: name.to_owned(),
+        });
     }
     Ok(())
 }
