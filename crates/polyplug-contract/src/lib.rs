@@ -11,10 +11,34 @@
 //! * [`CompiledContract`] keeps a contract with its raw graph and per-function C layouts
 //!   ([`FuncLayout`], [`TypeLayout`]), all computed by [`polyplug_abi::layout`], the one layout
 //!   algorithm, so dynamic callers and VM loaders can marshal arguments without generated code.
-//! * With the `wit` feature, [`wit`] parses `.wit` files into contracts, one per interface, with
+//! * With the `wit` feature, the `wit` module parses `.wit` files into contracts, one per interface, with
 //!   `file:line:column` errors for anything outside the subset.
 //!
-//! The crate is pure data and allocation: no global state, no I/O outside [`wit`].
+//! The crate is pure data and allocation: no global state, no I/O outside the `wit` module.
+//!
+//! ```
+//! use polyplug_contract::{Contract, Function, Param, Type, Version};
+//!
+//! let contract = Contract::new(
+//!     "demo:text/filter",
+//!     Version::new(1, 2, 0),
+//!     vec![Function::new(
+//!         "process",
+//!         vec![Param::new("line", Type::String)],
+//!         Some(Type::option(Type::String)),
+//!     )],
+//! );
+//! assert_eq!(
+//!     contract.functions[0].wit_signature(),
+//!     "process: func(line: string) -> option<string>"
+//! );
+//! // A provider registers `compiled.desc()`; a dynamic caller marshals with the layouts.
+//! let compiled = contract.compile()?;
+//! let process = &compiled.layouts()[0];
+//! assert_eq!(process.param_offsets, [0]);
+//! assert_eq!(process.result.as_ref().and_then(|r| r.payload_offset()), Some(8));
+//! # Ok::<(), polyplug_contract::ContractError>(())
+//! ```
 #![deny(missing_docs)]
 
 mod compiled;

@@ -1,6 +1,6 @@
 //! The owned contract model: types, functions and contracts as plain Rust values.
 //!
-//! The model is what every other part of the crate reads or produces: [`crate::wit`] parses WIT
+//! The model is what every other part of the crate reads or produces: the `wit` module (feature `wit`) parses WIT
 //! into it, [`Contract::from_desc`] reads a peer's raw descriptors into it, [`crate::RawContract`]
 //! turns it back into raw descriptors and [`crate::CompiledContract`] adds the C layouts.
 //!

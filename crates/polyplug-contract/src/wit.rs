@@ -16,6 +16,19 @@
 //! Lines and columns count from 1; columns count characters, not bytes. `use` of another package
 //! resolves only against packages in the same source (nested `package x:y { ... }` blocks); a
 //! `deps/` directory is not read.
+//!
+//! ```
+//! use polyplug_contract::wit::parse_str;
+//!
+//! let source = "package demo:text@1.2.0;\n\ninterface filter {\n    process: func(line: string) -> option<string>;\n}\n";
+//! let contracts = parse_str("filter.wit", source)?;
+//! assert_eq!(contracts[0].to_string(), "demo:text/filter@1.2.0");
+//!
+//! let err = parse_str("filter.wit", "package demo:text@1.2.0;\ninterface filter {\n    f: func(s: stream<u8>);\n}\n")
+//!     .unwrap_err();
+//! assert!(err.to_string().starts_with("filter.wit:3:16: `stream<T>` is not supported"));
+//! # Ok::<(), polyplug_contract::wit::WitError>(())
+//! ```
 
 mod convert;
 mod source;
