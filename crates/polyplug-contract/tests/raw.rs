@@ -200,11 +200,13 @@ fn description_is_reconciled() {
         extra: 0,
     };
     n.base.struct_size = std::mem::size_of::<Newer>() as u32;
+    // The pointer covers all of `n`, tail included, as a peer's would.
+    let whole = |n: &Newer| std::ptr::from_ref(n).cast::<ContractDesc>();
     // SAFETY: `n` holds `struct_size` bytes.
-    unsafe { Contract::from_desc(&n.base) }.expect("zero tail");
+    unsafe { Contract::from_desc(whole(&n)) }.expect("zero tail");
     n.extra = 1;
     // SAFETY: as above.
-    let e = unsafe { Contract::from_desc(&n.base) }.expect_err("non-zero tail");
+    let e = unsafe { Contract::from_desc(whole(&n)) }.expect_err("non-zero tail");
     assert!(matches!(
         e.kind,
         ErrorKind::Descriptor(ReconcileError::UnknownTail { .. })
@@ -338,10 +340,16 @@ fn types_are_checked() {
 
 #[test]
 fn cycles_stop_at_the_depth_bound() {
-    let mut node = Box::new(TypeDesc::scalar(TypeKind::Option));
-    let p: *mut TypeDesc = &mut *node;
-    node.elem = p;
-    let e = read_param(&node).expect_err("cycle");
+    // An option whose element is itself: only a malformed graph can do this.
+    let node = Box::into_raw(Box::new(TypeDesc::scalar(TypeKind::Option)));
+    // SAFETY: a fresh allocation, written and read only through `node`, freed once below.
+    let e = unsafe {
+        (*node).elem = node;
+        let e = read_param(&*node);
+        drop(Box::from_raw(node));
+        e
+    }
+    .expect_err("cycle");
     assert_eq!(e.kind, ErrorKind::TooDeep);
     assert_eq!(e.path.matches("option value").count(), MAX_DEPTH as usize);
 }
