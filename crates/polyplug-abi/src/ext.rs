@@ -210,11 +210,13 @@ mod tests {
             extra: 0,
         };
         n.base.struct_size = size_of::<Newer>() as u32;
+        // A pointer to the whole struct, so reading past `base` stays in bounds.
+        let whole = |n: &Newer| n as *const Newer as *const Interface;
         // SAFETY: `n` holds `size_of::<Newer>()` bytes.
-        assert!(unsafe { reconcile(&n.base) }.is_ok());
+        assert!(unsafe { reconcile(whole(&n)) }.is_ok());
         n.extra = 7;
         // SAFETY: as above.
-        let got = unsafe { reconcile(&n.base) }.map(|_| ());
+        let got = unsafe { reconcile(whole(&n)) }.map(|_| ());
         assert_eq!(
             got,
             Err(ReconcileError::UnknownTail {

@@ -57,6 +57,9 @@ impl FakeHost {
                 find_all: None,
                 resolve: Some(resolve),
                 set_error: Some(set_error),
+                call: None,
+                guard_enter: None,
+                guard_exit: None,
             },
             state,
         }
