@@ -14,8 +14,8 @@
 //! 2. **One build-script line** (`build.rs`, with `polyplugc` as a build dependency), which
 //!    generates the guest glue into `OUT_DIR/polyplug/<stem>_guest.rs` and tells cargo to rerun
 //!    when the WIT changes:
-//!    ```no_run
-//!    # mod polyplugc { pub mod build { pub fn rust_guest(_: &str) {} } }
+//!    ```ignore
+//!    // build.rs
 //!    fn main() {
 //!        polyplugc::build::rust_guest("wit/geometry.wit");
 //!    }

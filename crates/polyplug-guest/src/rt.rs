@@ -117,7 +117,7 @@ fn check_view(ptr: *const c_void, len: usize, size: usize, align: usize) -> Resu
     if ptr.is_null() {
         return Err(malformed(format!("null view of {len} elements")));
     }
-    if ptr as usize % align != 0 {
+    if (ptr as usize) & (align - 1) != 0 {
         return Err(malformed(format!(
             "view at {ptr:p} is not aligned to {align} bytes"
         )));
