@@ -11,6 +11,8 @@
 //! * [`CompiledContract`] keeps a contract with its raw graph and per-function C layouts
 //!   ([`FuncLayout`], [`TypeLayout`]), all computed by [`polyplug_abi::layout`], the one layout
 //!   algorithm, so dynamic callers and VM loaders can marshal arguments without generated code.
+//! * With the `json` feature, the `json` module marshals `serde_json` values to and from the C
+//!   layout of a function's arguments and result: calls without generated code.
 //! * With the `wit` feature, the `wit` module parses `.wit` files into contracts, one per interface, with
 //!   `file:line:column` errors for anything outside the subset.
 //!
@@ -43,6 +45,8 @@
 
 mod compiled;
 mod error;
+#[cfg(feature = "json")]
+pub mod json;
 mod layout;
 pub mod limits;
 mod model;
