@@ -264,3 +264,678 @@ impl<'rt> GuardedProvider<'rt> {
         }
     }
 }
+
+// ---- typed callers ----------------------------------------------------------------------------
+//
+// What the host callers `polyplugc` generates build on: a call path ([`Invoke`]) per way of
+// calling (guarded, cached, per instance), and the codec for arguments and results ([`codec`]).
+
+/// The contract and function a typed call is for: what a failure reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallSite {
+    /// The contract's name (`test:shapes/geometry`).
+    pub contract: &'static str,
+    /// The function's name (`parse-point`).
+    pub function: &'static str,
+}
+
+impl CallSite {
+    /// The failure of a call that returned `status`, with the message it left in `cx`.
+    #[cold]
+    #[inline(never)]
+    pub fn failed(&self, status: u32, cx: &CallContext) -> Error {
+        let status = polyplug_abi::Status::from_raw(status);
+        Error::CallFailed {
+            contract: self.contract.to_owned(),
+            function: self.function.to_owned(),
+            status,
+            message: cx
+                .error_message()
+                .unwrap_or_else(|| status.description().to_string_lossy().into_owned()),
+        }
+    }
+
+    /// The failure of a call whose result broke the contract (a bad tag, `char`, view...).
+    #[cold]
+    #[inline(never)]
+    pub fn malformed(&self, e: codec::Malformed) -> Error {
+        Error::CallFailed {
+            contract: self.contract.to_owned(),
+            function: self.function.to_owned(),
+            status: polyplug_abi::Status::InvalidArgument,
+            message: format!("malformed result: {e}"),
+        }
+    }
+}
+
+/// A way of calling a provider's functions by index: what a generated typed caller is generic
+/// over. Implemented by [`GuardedProvider`] (the default), [`ResolvedProvider`] (cached, opt-in)
+/// and [`ProviderInstance`] (a stateful provider's instance, guarded).
+pub trait Invoke {
+    /// Calls function `index` with the context `cx` as it is: the caller started the call with
+    /// [`CallContext::begin`] and may have encoded arguments into `cx`'s arena since. A failure
+    /// status becomes [`Error::CallFailed`] with the provider's message; a provider that is gone
+    /// is [`Error::StaleHandle`].
+    ///
+    /// # Safety
+    /// `index` must be below the contract's function count (the generated caller checked the
+    /// contract when it was made), and `args`/`ret` must point to that function's argument and
+    /// result structs, laid out by the contract's C layout.
+    unsafe fn invoke(
+        &mut self,
+        index: u32,
+        args: *const c_void,
+        ret: *mut c_void,
+        cx: &mut CallContext,
+        site: &CallSite,
+    ) -> Result<()>;
+}
+
+impl CallContext {
+    /// The raw context for a call already started with [`CallContext::begin`].
+    #[inline(always)]
+    fn current(&mut self) -> *mut CallCtx {
+        &mut self.ctx
+    }
+}
+
+/// Calls `f` of `iface` and maps its status.
+///
+/// # Safety
+/// `iface` is live for the call; `index`, `args` and `ret` as for [`Invoke::invoke`].
+#[inline(always)]
+unsafe fn invoke_on(
+    iface: &Interface,
+    instance: *mut c_void,
+    index: u32,
+    args: *const c_void,
+    ret: *mut c_void,
+    cx: &mut CallContext,
+) -> u32 {
+    // SAFETY: `index < func_count` (the caller's promise); the runtime's copy of the table holds
+    // no null entry.
+    unsafe {
+        let f = (*iface.funcs.add(index as usize)).unwrap_unchecked();
+        f(instance, args, ret, cx.current())
+    }
+}
+
+impl Invoke for GuardedProvider<'_> {
+    #[inline(always)]
+    unsafe fn invoke(
+        &mut self,
+        index: u32,
+        args: *const c_void,
+        ret: *mut c_void,
+        cx: &mut CallContext,
+        site: &CallSite,
+    ) -> Result<()> {
+        let status = {
+            let _section = crate::guard::enter();
+            let handle = self.handle;
+            let Some(iface) = self.current() else {
+                return Err(Error::StaleHandle { handle });
+            };
+            let provider = iface.provider;
+            // SAFETY: the section keeps the current table alive; the rest is the caller's promise.
+            unsafe { invoke_on(iface, provider, index, args, ret, cx) }
+        };
+        if status == 0 {
+            Ok(())
+        } else {
+            Err(site.failed(status, cx))
+        }
+    }
+}
+
+impl<'rt> GuardedProvider<'rt> {
+    /// Makes an instance of a stateful provider (`create_instance`); for a stateless provider,
+    /// an instance that is simply the provider. Calls through it are guarded like the
+    /// provider's.
+    pub fn create_instance(&mut self, cx: &mut CallContext) -> Result<ProviderInstance<'rt>> {
+        let _section = crate::guard::enter();
+        let handle = self.handle;
+        let Some(iface) = self.current() else {
+            return Err(Error::StaleHandle { handle });
+        };
+        let (provider, create) = (iface.provider, iface.create_instance);
+        let contract = contract_name(iface);
+        let instance = match create {
+            None => provider,
+            Some(create) => {
+                let mut out = std::ptr::null_mut();
+                // SAFETY: the runtime's validated table, kept alive by the section.
+                let status = unsafe { create(provider, &mut out, cx.begin()) };
+                if status != 0 || out.is_null() {
+                    let status = if status == 0 {
+                        polyplug_abi::Status::NullPointer.raw()
+                    } else {
+                        status
+                    };
+                    return Err(CallSite {
+                        contract: "",
+                        function: "create-instance",
+                    }
+                    .failed(status, cx)
+                    .with_contract(contract));
+                }
+                out
+            }
+        };
+        Ok(ProviderInstance {
+            handle,
+            cached: self.cached,
+            instance,
+            owned: create.is_some(),
+        })
+    }
+}
+
+/// The contract name of an interface, for messages.
+fn contract_name(iface: &Interface) -> String {
+    // SAFETY: the contract descriptor stays valid while the provider is registered, which the
+    // caller's guarded section ensures.
+    unsafe { iface.contract.as_ref() }
+        .map(|c| {
+            // SAFETY: validated at registration.
+            String::from_utf8_lossy(unsafe { c.name.as_bytes() }).into_owned()
+        })
+        .unwrap_or_default()
+}
+
+impl Error {
+    fn with_contract(self, name: String) -> Error {
+        match self {
+            Error::CallFailed {
+                function,
+                status,
+                message,
+                ..
+            } => Error::CallFailed {
+                contract: name,
+                function,
+                status,
+                message,
+            },
+            other => other,
+        }
+    }
+}
+
+/// One instance of a stateful provider, made by [`GuardedProvider::create_instance`], and
+/// destroyed (`destroy_instance`) when dropped.
+///
+/// An instance belongs to the code that made it: after its bundle is **reloaded** or
+/// **unloaded**, calls through it return [`Error::StaleHandle`] (make a new one), and dropping
+/// it no longer calls `destroy_instance` (that code is gone; its state is abandoned).
+pub struct ProviderInstance<'rt> {
+    handle: polyplug_abi::Handle,
+    /// The table (and revision) the instance was made under.
+    cached: CachedProvider<'rt>,
+    instance: *mut c_void,
+    /// False for a stateless provider's "instance" (the provider itself).
+    owned: bool,
+}
+
+// SAFETY: as for `CachedProvider`: providers promise thread-safe functions and instances.
+unsafe impl Send for ProviderInstance<'_> {}
+
+impl std::fmt::Debug for ProviderInstance<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderInstance")
+            .field("handle", &self.handle)
+            .field("instance", &self.instance)
+            .field("current", &self.cached.is_current())
+            .finish()
+    }
+}
+
+impl ProviderInstance<'_> {
+    /// The handle of the provider the instance belongs to.
+    pub fn handle(&self) -> polyplug_abi::Handle {
+        self.handle
+    }
+
+    /// True while the code that made the instance still serves it (no reload or unload since).
+    pub fn is_current(&self) -> bool {
+        self.cached.is_current()
+    }
+}
+
+impl Invoke for ProviderInstance<'_> {
+    #[inline(always)]
+    unsafe fn invoke(
+        &mut self,
+        index: u32,
+        args: *const c_void,
+        ret: *mut c_void,
+        cx: &mut CallContext,
+        site: &CallSite,
+    ) -> Result<()> {
+        let status = {
+            let _section = crate::guard::enter();
+            if !self.cached.is_current() {
+                return Err(Error::StaleHandle {
+                    handle: self.handle,
+                });
+            }
+            // SAFETY: checked current inside the section, so the table it was made under is
+            // alive for the call; the rest is the caller's promise.
+            unsafe { invoke_on(self.cached.interface(), self.instance, index, args, ret, cx) }
+        };
+        if status == 0 {
+            Ok(())
+        } else {
+            Err(site.failed(status, cx))
+        }
+    }
+}
+
+impl Drop for ProviderInstance<'_> {
+    fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
+        let _section = crate::guard::enter();
+        if !self.cached.is_current() {
+            return;
+        }
+        let iface = self.cached.interface();
+        if let Some(destroy) = iface.destroy_instance {
+            // SAFETY: the code that made the instance is current and kept alive by the section;
+            // the instance is destroyed once.
+            unsafe { destroy(iface.provider, self.instance) };
+        }
+    }
+}
+
+/// The cached path for typed callers: a [`CachedProvider`] that re-resolves its handle when the
+/// revision word moved. **Opt-in**: a call is not safe against a concurrent reload or unload;
+/// the host quiesces these callers first (see `docs/LIFECYCLE.md`). After an unload, calls
+/// return [`Error::StaleHandle`].
+pub struct ResolvedProvider<'rt> {
+    rt: &'rt crate::Runtime,
+    handle: polyplug_abi::Handle,
+    cached: CachedProvider<'rt>,
+}
+
+impl std::fmt::Debug for ResolvedProvider<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResolvedProvider")
+            .field("handle", &self.handle)
+            .field("revision", &self.cached.seen)
+            .finish()
+    }
+}
+
+impl<'rt> ResolvedProvider<'rt> {
+    /// Resolves `handle` for cached calls.
+    pub fn new(rt: &'rt crate::Runtime, handle: polyplug_abi::Handle) -> Result<Self> {
+        Ok(ResolvedProvider {
+            rt,
+            handle,
+            cached: rt.resolve(handle)?,
+        })
+    }
+
+    /// The handle it resolves.
+    pub fn handle(&self) -> polyplug_abi::Handle {
+        self.handle
+    }
+}
+
+impl Invoke for ResolvedProvider<'_> {
+    #[inline(always)]
+    unsafe fn invoke(
+        &mut self,
+        index: u32,
+        args: *const c_void,
+        ret: *mut c_void,
+        cx: &mut CallContext,
+        site: &CallSite,
+    ) -> Result<()> {
+        if !self.cached.is_current() {
+            self.cached = self.rt.resolve(self.handle)?;
+        }
+        let iface = self.cached.interface();
+        // SAFETY: current (the host quiesces cached callers before unloading); the rest is the
+        // caller's promise.
+        let status = unsafe { invoke_on(iface, iface.provider, index, args, ret, cx) };
+        if status == 0 {
+            Ok(())
+        } else {
+            Err(site.failed(status, cx))
+        }
+    }
+}
+
+/// Includes the host caller that `polyplugc::build::rust_host` generated for a contract, by
+/// its file stem: `include_caller!("test_shapes_geometry")` includes
+/// `$OUT_DIR/polyplug/test_shapes_geometry_host.rs`. Use it inside a module of its own.
+#[macro_export]
+macro_rules! include_caller {
+    ($stem:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/polyplug/", $stem, "_host.rs"));
+    };
+}
+
+/// Encoding arguments and decoding results for generated host callers.
+///
+/// Arguments are encoded as views of the caller's memory (strings, byte lists, lists of plain
+/// data: no copy); only lists whose elements need conversion are built in the call context's
+/// arena. Results are decoded into owned values and validated like a guest validates its
+/// arguments: a bad `bool`, `char`, enum case, option or result tag, a null or misaligned view,
+/// or invalid UTF-8 is an error ([`CallSite::malformed`]), never undefined behaviour.
+pub mod codec {
+    use super::{CallArena, Error, Result};
+    use polyplug_abi::{Bytes, Handle, List, Str, Version};
+    use std::fmt;
+    use std::mem::{align_of, size_of, MaybeUninit};
+
+    /// A result that breaks the contract's rules; see [`super::CallSite::malformed`].
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Malformed(pub String);
+
+    impl fmt::Display for Malformed {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+
+    impl std::error::Error for Malformed {}
+
+    /// The C layout of `option<T>`: `{ uint8_t is_some; T value; }`.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    pub struct RawOption<T: Copy> {
+        /// 1 when a value is present, 0 when not; anything else is malformed.
+        pub is_some: u8,
+        /// The value, when `is_some` is 1.
+        pub value: MaybeUninit<T>,
+    }
+
+    impl<T: Copy> RawOption<T> {
+        /// `none`.
+        pub const fn none() -> RawOption<T> {
+            RawOption {
+                is_some: 0,
+                value: MaybeUninit::uninit(),
+            }
+        }
+
+        /// `some(value)`.
+        pub const fn some(value: T) -> RawOption<T> {
+            RawOption {
+                is_some: 1,
+                value: MaybeUninit::new(value),
+            }
+        }
+    }
+
+    /// The payload union of `result<T, E>`; an absent payload is `()`.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    pub union RawPayload<T: Copy, E: Copy> {
+        /// The `ok` payload.
+        pub ok: T,
+        /// The `err` payload.
+        pub err: E,
+    }
+
+    /// The C layout of `result<T, E>`: `{ uint8_t is_err; union { T ok; E err; } payload; }`.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    pub struct RawResult<T: Copy, E: Copy> {
+        /// 0 for `ok`, 1 for `err`; anything else is malformed.
+        pub is_err: u8,
+        /// The payload the tag selects.
+        pub payload: RawPayload<T, E>,
+    }
+
+    impl<T: Copy, E: Copy> RawResult<T, E> {
+        /// `ok(value)`.
+        pub const fn ok(value: T) -> RawResult<T, E> {
+            RawResult {
+                is_err: 0,
+                payload: RawPayload { ok: value },
+            }
+        }
+
+        /// `err(value)`.
+        pub const fn err(value: E) -> RawResult<T, E> {
+            RawResult {
+                is_err: 1,
+                payload: RawPayload { err: value },
+            }
+        }
+    }
+
+    /// Decoding's result type.
+    pub type Decoded<T> = std::result::Result<T, Malformed>;
+
+    /// A `bool` from its byte: 0 or 1.
+    #[inline]
+    pub fn bool_from(raw: u8) -> Decoded<bool> {
+        match raw {
+            0 => Ok(false),
+            1 => Ok(true),
+            other => Err(Malformed(format!("bool byte {other} is neither 0 nor 1"))),
+        }
+    }
+
+    /// A `char` from its Unicode scalar value.
+    #[inline]
+    pub fn char_from(raw: u32) -> Decoded<char> {
+        char::from_u32(raw)
+            .ok_or_else(|| Malformed(format!("{raw:#x} is not a Unicode scalar value")))
+    }
+
+    /// An enum case from its index; `cases` is the generated `from_raw`.
+    #[inline]
+    pub fn enum_from<T>(raw: u32, cases: fn(u32) -> Option<T>, name: &str) -> Decoded<T> {
+        cases(raw).ok_or_else(|| Malformed(format!("{raw} is not a case of enum `{name}`")))
+    }
+
+    fn check_view(ptr: *const u8, len: usize, size: usize, align: usize) -> Decoded<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        if ptr.is_null() {
+            return Err(Malformed(format!("null view of {len} elements")));
+        }
+        if (ptr as usize) & (align - 1) != 0 {
+            return Err(Malformed(format!(
+                "view at {ptr:p} is not aligned to {align} bytes"
+            )));
+        }
+        match len.checked_mul(size) {
+            Some(bytes) if bytes <= isize::MAX as usize => Ok(()),
+            _ => Err(Malformed(format!("view of {len} elements is too large"))),
+        }
+    }
+
+    /// The string a result view points to, borrowed from the arena.
+    ///
+    /// # Safety
+    /// A well-formed view must point to `len` readable bytes valid for `'a`.
+    #[inline]
+    pub unsafe fn str_view<'a>(raw: Str) -> Decoded<&'a str> {
+        check_view(raw.ptr, raw.len, 1, 1)?;
+        // SAFETY: checked well-formed; readability is the caller's promise.
+        std::str::from_utf8(unsafe { raw.as_bytes() })
+            .map_err(|e| Malformed(format!("string is not UTF-8: {e}")))
+    }
+
+    /// An owned `String` from a view.
+    ///
+    /// # Safety
+    /// As for [`str_view`].
+    #[inline]
+    pub unsafe fn string_from(raw: Str) -> Decoded<String> {
+        // SAFETY: forwarded to the caller.
+        unsafe { str_view(raw) }.map(str::to_owned)
+    }
+
+    /// An owned byte vector from a view.
+    ///
+    /// # Safety
+    /// As for [`str_view`].
+    #[inline]
+    pub unsafe fn bytes_from(raw: Bytes) -> Decoded<Vec<u8>> {
+        check_view(raw.ptr, raw.len, 1, 1)?;
+        // SAFETY: checked well-formed; readability is the caller's promise.
+        Ok(unsafe { raw.as_slice() }.to_vec())
+    }
+
+    /// The raw elements of a list view, borrowed. `R` is a raw ABI type (any bit pattern of its
+    /// fields is valid), so only the view itself is checked.
+    ///
+    /// # Safety
+    /// A well-formed view must point to `len` readable `R`s valid for `'a`.
+    #[inline]
+    pub unsafe fn list_view<'a, R>(raw: List) -> Decoded<&'a [R]> {
+        check_view(raw.ptr.cast(), raw.len, size_of::<R>(), align_of::<R>())?;
+        // SAFETY: checked non-null (or empty), aligned and in size.
+        Ok(unsafe { raw.as_slice::<R>() })
+    }
+
+    /// An owned vector, decoding each raw element with `each`.
+    ///
+    /// # Safety
+    /// As for [`list_view`].
+    #[inline]
+    pub unsafe fn vec_from<R, T>(raw: List, each: impl FnMut(&R) -> Decoded<T>) -> Decoded<Vec<T>> {
+        // SAFETY: forwarded to the caller.
+        let items = unsafe { list_view::<R>(raw) }?;
+        items.iter().map(each).collect()
+    }
+
+    /// An `Option` from its raw form.
+    ///
+    /// # Safety
+    /// When `is_some` is 1, the value must be initialised (a peer's memory always is).
+    #[inline]
+    pub unsafe fn option_from<R: Copy, T>(
+        raw: &RawOption<R>,
+        value: impl FnOnce(&R) -> Decoded<T>,
+    ) -> Decoded<Option<T>> {
+        match raw.is_some {
+            0 => Ok(None),
+            // SAFETY: the tag says the value is present.
+            1 => value(unsafe { raw.value.assume_init_ref() }).map(Some),
+            tag => Err(Malformed(format!("option tag {tag} is neither 0 nor 1"))),
+        }
+    }
+
+    /// A `Result` from its raw form.
+    ///
+    /// # Safety
+    /// The payload the tag selects must be initialised.
+    #[inline]
+    pub unsafe fn result_from<RO: Copy, RE: Copy, T, E>(
+        raw: &RawResult<RO, RE>,
+        ok: impl FnOnce(&RO) -> Decoded<T>,
+        err: impl FnOnce(&RE) -> Decoded<E>,
+    ) -> Decoded<std::result::Result<T, E>> {
+        match raw.is_err {
+            // SAFETY: the tag selects `ok`.
+            0 => ok(unsafe { &raw.payload.ok }).map(Ok),
+            // SAFETY: the tag selects `err`.
+            1 => err(unsafe { &raw.payload.err }).map(Err),
+            tag => Err(Malformed(format!("result tag {tag} is neither 0 nor 1"))),
+        }
+    }
+
+    /// Encodes each element of an argument list with `each` into an array in the call's arena
+    /// (for elements that are not plain data; plain ones are passed as `List::new(slice)`).
+    pub fn list_into<T, R: Copy>(
+        arena: &mut CallArena,
+        items: &[T],
+        mut each: impl FnMut(&mut CallArena, &T) -> Result<R>,
+    ) -> Result<List> {
+        if items.is_empty() {
+            return Ok(List::EMPTY);
+        }
+        let bytes = items
+            .len()
+            .checked_mul(size_of::<R>())
+            .ok_or(Error::OutOfMemory)?;
+        let p = arena.alloc(bytes, align_of::<R>()).cast::<R>();
+        if p.is_null() && bytes != 0 {
+            return Err(Error::OutOfMemory);
+        }
+        for (i, item) in items.iter().enumerate() {
+            let raw = each(arena, item)?;
+            // SAFETY: `p` holds `items.len()` aligned `R`s, fresh from the arena.
+            unsafe { p.add(i).write(raw) };
+        }
+        Ok(List {
+            ptr: p.cast_const().cast(),
+            len: items.len(),
+        })
+    }
+
+    /// The expected shape of one function: its name and argument/result struct layouts.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct FuncShape {
+        /// The function's name.
+        pub name: &'static str,
+        /// Size and alignment of the argument struct.
+        pub args: (usize, usize),
+        /// Size and alignment of the result.
+        pub ret: (usize, usize),
+    }
+
+    impl FuncShape {
+        /// The shape of a function whose argument struct is `A` and result `R` (`()` for none).
+        pub const fn of<A, R>(name: &'static str) -> FuncShape {
+            FuncShape {
+                name,
+                args: (size_of::<A>(), align_of::<A>()),
+                ret: (size_of::<R>(), align_of::<R>()),
+            }
+        }
+    }
+
+    /// Checks that `handle` names a provider of contract `name`, compatible with `version`,
+    /// whose first functions are `funcs` with the same layouts: what makes a generated caller's
+    /// unchecked calls by index sound. A reload can only append functions, so the check holds
+    /// for the handle's life.
+    pub fn check_provider(
+        rt: &crate::Runtime,
+        handle: Handle,
+        name: &str,
+        version: Version,
+        funcs: &[FuncShape],
+    ) -> Result<()> {
+        let info = rt.contract(handle)?;
+        let mismatch = |what: String| {
+            Err(Error::InvalidArgument(format!(
+                "the provider {{index: {}, generation: {}}} cannot serve a `{name}@{version}` caller: {what}",
+                handle.index, handle.generation
+            )))
+        };
+        if info.name != name {
+            return mismatch(format!("it provides `{}`", info.name));
+        }
+        if !info.version.satisfies(&version) {
+            return mismatch(format!("it provides version {}", info.version));
+        }
+        if info.funcs.len() < funcs.len() {
+            return mismatch(format!("it has {} functions", info.funcs.len()));
+        }
+        for (have, want) in info.funcs.iter().zip(funcs) {
+            let layout = |(size, align): (usize, usize)| (size as u32, align as u32);
+            if have.name != want.name
+                || (have.args.size, have.args.align) != layout(want.args)
+                || (have.ret.size, have.ret.align) != layout(want.ret)
+            {
+                return mismatch(format!(
+                    "its function `{}` differs from `{}`",
+                    have.name, want.name
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -39,7 +39,10 @@ pub mod manifest;
 mod registry;
 mod runtime;
 
-pub use call::{CachedProvider, CallContext, CallGuard, GuardedProvider};
+pub use call::{
+    codec, CachedProvider, CallContext, CallGuard, CallSite, GuardedProvider, Invoke,
+    ProviderInstance, ResolvedProvider,
+};
 pub use config::RuntimeBuilder;
 pub use contract::{validate_name, ContractInfo, ContractKey, ContractRef, FuncInfo};
 pub use error::{Error, Result};
