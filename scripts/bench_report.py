@@ -52,12 +52,24 @@ def per_element(bench_id):
 
 
 # (label, numerator, denominator, kind, bound): kind "ratio" is time/time <= bound,
-# "tput" is throughput/throughput >= bound.
+# "tput" is throughput/throughput >= bound, "diff" is time - time in ns <= bound (medians per
+# iteration, as `bench-ratio diff` takes them: the `guarded` group times one call per iteration).
+# A bound of None prints the figure without judging it (no bound has been set for it).
 GOALS = [
     ("dispatch vs raw dlsym", "counter_inc/polyplug/dispatch", "counter_inc/ffi/by_value", "ratio", 1.15),
     ("resolve, 100000 vs 10 providers", "resolve/registry_100000", "resolve/registry_10", "ratio", 1.2),
     ("find, 100000 vs 10 providers", "find/registry_100000", "find/registry_10", "ratio", 1.2),
     ("uncached throughput, 2 vs 1 thread", "contention/uncached/2", "contention/uncached/1", "tput", 1.7),
+    ("guarded call - cached call (ns)", "guarded/guarded_call", "guarded/cached_call", "diff", 3.0),
+    ("staleness check + dispatch vs dispatch only", "revision_check/staleness_check_then_dispatch",
+     "revision_check/dispatch_only", "ratio", None),
+] + [
+    (f"guarded vs cached throughput, {t} thread{'s' if t > 1 else ''}", f"contention/guarded/{t}",
+     f"contention/cached/{t}", "tput", None)
+    for t in (1, 2, 4, 8)
+] + [
+    ("guarded throughput, 2 vs 1 thread", "contention/guarded/2", "contention/guarded/1", "tput", None),
+    ("cached throughput, 2 vs 1 thread", "contention/cached/2", "contention/cached/1", "tput", None),
 ]
 
 BASELINES = [
@@ -71,6 +83,13 @@ BASELINES = [
     ("amortization/load_bundle", "amortization/raw/dlopen_dlsym"),
     ("call_arena/overflow/cold_first_block", "call_arena/overflow/warm_reuse"),
     ("guest_host_call/host_log/delivered", "guest_host_call/host_contract_call/native"),
+    ("amortization/hot_reload_swap", "amortization/unload_then_load"),
+    ("revision_check/staleness_check_then_dispatch", "revision_check/dispatch_only"),
+    ("revision_check/dispatch_only", "counter_inc/polyplug/dispatch"),
+    ("guarded/cached_call", "counter_inc/polyplug/dispatch"),
+    ("guarded/guarded_call", "guarded/cached_call"),
+    ("guarded/section_batch_16", "guarded/cached_call"),
+    ("guarded/by_handle", "guarded/guarded_call"),
 ]
 
 
@@ -84,10 +103,15 @@ def main():
             missing = True
             continue
         if kind == "ratio":
-            fig, ok, rel = ra[0] / rb[0], ra[0] / rb[0] <= bound, "<="
+            fig, rel = ra[0] / rb[0], "<="
+        elif kind == "diff":
+            fig, rel = ra[0] - rb[0], "<="
         else:
-            fig = (ra[1] / ra[0]) / (rb[1] / rb[0])
-            ok, rel = fig >= bound, ">="
+            fig, rel = (ra[1] / ra[0]) / (rb[1] / rb[0]), ">="
+        if bound is None:
+            print(f"| {label} | {fig:.3f} | (none set) | - |")
+            continue
+        ok = fig <= bound if rel == "<=" else fig >= bound
         missed |= not ok
         print(f"| {label} | {fig:.3f} | {rel} {bound} | {'yes' if ok else 'NO'} |")
     print("\n| arm | ns per call | baseline | ns per call | ratio |\n|---|---|---|---|---|")
@@ -98,7 +122,7 @@ def main():
             continue
         print(f"| {a} | {na:.2f} | {b} | {nb:.2f} | {na / nb:.2f} |")
     print("\n| contention | aggregate calls/s |\n|---|---|")
-    for mode in ("uncached", "cached"):
+    for mode in ("uncached", "cached", "guarded"):
         for t in (1, 2, 4, 8):
             r = result(f"contention/{mode}/{t}")
             if r is not None:

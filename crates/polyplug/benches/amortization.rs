@@ -7,6 +7,16 @@
 //! * `raw/dlopen_dlsym`: the floor: `dlopen` of the same file with the same flags, `dlsym` of
 //!   `pp_plugin_init`, `dlclose`. Unlike `load_bundle`, its close is inside the timing.
 //! * `find_and_resolve`: lookup and resolve on a loaded runtime (once per contract in real use).
+//! * `hot_reload_swap`: one `reload_bundle` of a loaded bundle of the reloadable C fixture, on a
+//!   runtime built with `hot_reload(true)`. Before each iteration (untimed) the bundle's library
+//!   file is replaced by the other build (v1 and v2 alternate; a new file renamed over the old
+//!   one, never rewritten in place), so every reload really loads changed code. Timed: re-read
+//!   the manifest, copy the library to a private file and map it, init, the compatibility
+//!   check, the swap, the wait for guarded calls (none are running) and the release of the
+//!   old copy (`fini`, `dlclose`).
+//! * `unload_then_load`: `unload_bundle` then `load_bundle` of the same bundle directory (the
+//!   same fixture, v1 only, on the same kind of runtime), both timed: the alternative to a
+//!   reload. The file does not change, so the load is a warm one as in `load_bundle`.
 
 mod common;
 
@@ -14,8 +24,51 @@ use common::{COUNTER, V1};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 use polyplug::abi::PluginInitFn;
-use polyplug::Runtime;
+use polyplug::{BundleId, ContractKey, Runtime};
+use polyplug_testkit::{fixture_lib, make_bundle, reload, Bundle, BundleSpec};
 use std::hint::black_box;
+
+/// `test:reload/value@1`.
+const VALUE: ContractKey<'static> = ContractKey::new(reload::NAME, 1);
+
+/// A bundle of reloadable build `build` (`reload::V1` or `reload::V2`).
+fn reload_bundle(name: &str, build: &str) -> Bundle {
+    make_bundle(
+        &BundleSpec::new(name)
+            .library(fixture_lib(build))
+            .provides(reload::PROVIDES),
+    )
+}
+
+/// Replaces the bundle's library with build `build`: a new file renamed over the old one, so
+/// no mapped file is ever rewritten in place.
+fn swap_library(bundle: &Bundle, build: &str) {
+    let dest = bundle.library_path();
+    let tmp = dest.with_extension("next");
+    std::fs::copy(fixture_lib(build), &tmp).expect("copy the next build");
+    std::fs::rename(&tmp, dest).expect("rename it over the library");
+}
+
+/// `get(x)` of the value contract: `x * 10 + variant`, so `get(0)` names the build serving.
+fn served_variant(rt: &Runtime) -> u32 {
+    let h = rt.find(VALUE, &V1).expect("value provider registered");
+    let mut cx = rt.call_context().expect("call context");
+    let mut out = u32::MAX;
+    // SAFETY: function `GET` of the value contract is `get(x: u32) -> u32`.
+    unsafe { rt.call_typed(h, reload::GET, &0u32, &mut out, &mut cx) }.expect("get");
+    out
+}
+
+/// A runtime that allows reloads, with a bundle of build `reload::V1` loaded. The runtime is
+/// declared after the bundle by callers, so it drops (unloading) before the directory goes.
+fn hot_runtime(bundle: &Bundle) -> (Runtime, BundleId) {
+    let rt = Runtime::builder()
+        .hot_reload(true)
+        .build()
+        .expect("runtime");
+    let id = rt.load_bundle(bundle.path()).expect("reload fixture loads");
+    (rt, id)
+}
 
 fn amortization(c: &mut Criterion) {
     let bundle = common::rust_counter_bundle("bench-load");
@@ -61,6 +114,50 @@ fn amortization(c: &mut Criterion) {
             p.map(|p| p.interface() as *const _)
         })
     });
+
+    {
+        let bundle = reload_bundle("bench-reload", reload::V1);
+        let (rt, id) = hot_runtime(&bundle);
+        assert_eq!(served_variant(&rt), 1);
+        let builds = [reload::V2, reload::V1];
+        let (mut reloads, mut all_reloaded) = (0usize, true);
+        g.bench_function("hot_reload_swap", |b| {
+            b.iter_batched(
+                || {
+                    swap_library(&bundle, builds[reloads % 2]);
+                    reloads += 1;
+                },
+                |()| all_reloaded &= rt.reload_bundle(black_box(id)).is_ok(),
+                // One swap per reload: a batch would reload the same file several times.
+                BatchSize::PerIteration,
+            );
+        });
+        assert!(all_reloaded, "a reload failed");
+        // The code now serving is the last build swapped in: the reloads loaded changed files.
+        let last = if reloads % 2 == 1 { 2 } else { 1 };
+        assert_eq!(served_variant(&rt), last, "after {reloads} reloads");
+        drop(rt);
+    }
+
+    {
+        let bundle = reload_bundle("bench-unload", reload::V1);
+        let (rt, first) = hot_runtime(&bundle);
+        // A guarded call first, as before `hot_reload_swap`: the process then relies on
+        // `membarrier`, so both arms' waits for guarded calls cost what they cost in a host.
+        assert_eq!(served_variant(&rt), 1);
+        let mut id = Some(first);
+        g.bench_function("unload_then_load", |b| {
+            b.iter(|| {
+                let unloaded = id.take().is_some_and(|i| rt.unload_bundle(i).is_ok());
+                if unloaded {
+                    id = rt.load_bundle(black_box(bundle.path())).ok();
+                }
+            })
+        });
+        assert!(id.is_some(), "an unload or load failed");
+        assert_eq!(served_variant(&rt), 1);
+        drop(rt);
+    }
 
     g.finish();
 }
