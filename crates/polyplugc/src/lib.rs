@@ -11,8 +11,10 @@
 //! incremental ([`write_files`]): a file whose content did not change is not rewritten, so build
 //! systems that watch timestamps do not rebuild for nothing.
 //!
-//! Build scripts use [`generate`]; the `polyplugc` command wraps the same call.
+//! Build scripts use [`build`] (Rust glue into `OUT_DIR`) or [`generate`]; the `polyplugc`
+//! command wraps [`generate`].
 
+pub mod build;
 pub mod emit;
 pub mod names;
 

@@ -1,0 +1,6 @@
+//! Generates the Rust guest glue and host caller of the shared test contract
+//! (`tests/fixtures/wit/geometry.wit`) into `OUT_DIR/polyplug`.
+
+fn main() {
+    polyplugc::build::rust("../fixtures/wit/geometry.wit");
+}
