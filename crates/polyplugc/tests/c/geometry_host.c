@@ -6,8 +6,8 @@
  * Loads the bundle, calls every function through the guarded and the cached caller and checks
  * each result; checks an error status with its message (fail), a panic (boom, whose message
  * must contain <boom-message>), the contract check of caller_find against a provider whose
- * contract differs, the re-resolution after a hot reload, and the stale handle after
- * pp_unload_bundle. It is linked with -Wl,--wrap=pp_guard_enter,--wrap=pp_guard_exit, so it
+ * contract differs, per-instance calls, the re-resolution after a hot reload, and the stale
+ * handle after pp_unload_bundle. It is linked with -Wl,--wrap=pp_guard_enter,--wrap=pp_guard_exit, so it
  * also counts the guarded sections each call path opens. Compiles as C11 and as C++17.
  *
  * What the provider answers (tests/c/geometry_provider.c and the Rust guest fixture):
@@ -23,7 +23,8 @@
  *   echo(s)           s
  *   fail(message)     status ERROR with `message` as the call's error
  *   boom()            status PANIC
- *   count()           1, 2, 3... per instance (the provider's default one here)
+ *   count()           1, 2, 3... per instance: the provider's default one (calls through the
+ *                     caller) and each one made with instance_new (a stateful provider)
  *
  * Each check prints one line; the first failure exits with status 1.
  */
@@ -340,6 +341,41 @@ static void check_contract_mismatch(pp_runtime *rt) {
     printf("ok a provider of another shape under the same name is refused (CONTRACT_MISMATCH)\n");
 }
 
+/* Two instances keep separate state; calls through the caller use neither. Returns one that
+ * stays alive (for the reload check). */
+static test_shapes_geometry_instance check_instances(test_shapes_geometry_caller *c) {
+    test_shapes_geometry_instance a, b;
+    uint64_t n = 0;
+    pp_str echo;
+    unsigned enters = ENTERS, exits = EXITS;
+
+    CHECK_OK(test_shapes_geometry_instance_new(c, CX, &a));
+    CHECK_OK(test_shapes_geometry_instance_new(c, CX, &b));
+    CHECK(a.owned && b.owned && a.instance != b.instance && a.instance != c->iface->provider,
+          "instances: owned %d/%d", (int)a.owned, (int)b.owned);
+    CHECK_OK(test_shapes_geometry_count_on(&a, CX, &n));
+    CHECK(n == 1, "first count on instance a: %llu", (unsigned long long)n);
+    CHECK_OK(test_shapes_geometry_count_on(&a, CX, &n));
+    CHECK(n == 2, "second count on instance a: %llu", (unsigned long long)n);
+    CHECK_OK(test_shapes_geometry_count_on(&b, CX, &n));
+    CHECK(n == 1, "first count on instance b: %llu", (unsigned long long)n);
+    CHECK_OK(test_shapes_geometry_count(c, CX, &n));
+    CHECK(n == 4, "count through the caller after 1, 2, 3: %llu", (unsigned long long)n);
+    CHECK_OK(test_shapes_geometry_echo_on(&b, CX, str("on b"), &echo));
+    CHECK(str_eq(echo, "on b"), "echo on b `%.*s`", STR_ARGS(echo));
+    CHECK(ENTERS - enters == 7 && EXITS - exits == 7,
+          "2 instance_new and 5 calls opened %u sections and closed %u", ENTERS - enters,
+          EXITS - exits);
+    test_shapes_geometry_instance_free(&b);
+    CHECK(b.instance == NULL && !b.owned, "instance_free did not clear the instance");
+    check_status(test_shapes_geometry_count_on(&b, CX, &n), PP_STATUS_STALE_HANDLE,
+                 "count on a freed instance", __LINE__);
+    test_shapes_geometry_instance_free(&b);
+    test_shapes_geometry_instance_free(NULL);
+    printf("ok instances: separate state per instance, freed ones refused\n");
+    return a;
+}
+
 int main(int argc, char **argv) {
     pp_runtime_config cfg;
     pp_runtime *rt = NULL;
@@ -347,6 +383,7 @@ int main(int argc, char **argv) {
     uint64_t id = 0;
     uint32_t seen;
     const pp_interface *iface;
+    test_shapes_geometry_instance inst;
 
     if (argc != 3) {
         fprintf(stderr, "usage: %s <bundle-dir> <boom-message>\n", argv[0]);
@@ -378,6 +415,7 @@ int main(int argc, char **argv) {
               (unsigned long long)n1, (unsigned long long)n2, (unsigned long long)n3);
         printf("ok count (provider state: 1, 2, 3)\n");
     }
+    inst = check_instances(&c);
 
     /* A hot reload: the caller sees the revision change and resolves the new code by itself. */
     seen = c.seen;
@@ -394,6 +432,14 @@ int main(int argc, char **argv) {
         CHECK(n == 2, "cached count after the reload gave %llu", (unsigned long long)n);
         printf("ok after a reload the same caller calls the new code (revision %u -> %u)\n", seen,
                c.seen);
+        /* The instance belongs to the old code: refused, and freeing it abandons it. */
+        check_status(test_shapes_geometry_count_on(&inst, CX, &n), PP_STATUS_STALE_HANDLE,
+                     "count on an instance of the code before the reload", __LINE__);
+        test_shapes_geometry_instance_free(&inst);
+        CHECK_OK(test_shapes_geometry_instance_new(&c, CX, &inst));
+        CHECK_OK(test_shapes_geometry_count_on(&inst, CX, &n));
+        CHECK(n == 1, "count on a new instance after the reload: %llu", (unsigned long long)n);
+        printf("ok instances of the old code are stale after a reload; new ones work\n");
     }
     (void)iface;
     check_functions(&c, 0, argv[2]);
@@ -417,6 +463,9 @@ int main(int argc, char **argv) {
         check_status(test_shapes_geometry_count_cached(&c, CX, &n), PP_STATUS_STALE_HANDLE,
                      "cached count after unload", __LINE__);
         CHECK(c.iface == NULL, "a stale caller kept its interface");
+        check_status(test_shapes_geometry_count_on(&inst, CX, &n), PP_STATUS_STALE_HANDLE,
+                     "count on an instance after unload", __LINE__);
+        test_shapes_geometry_instance_free(&inst);
         check_status(test_shapes_geometry_caller_find(rt, &c), PP_STATUS_NOT_FOUND,
                      "caller_find after unload", __LINE__);
         printf("ok after pp_unload_bundle: STALE_HANDLE on both paths, NOT_FOUND on find\n");

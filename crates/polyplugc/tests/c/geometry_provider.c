@@ -9,19 +9,38 @@
  * What each function answers is what tests/c/geometry_host.c checks (see its header comment).
  */
 #define TEST_SHAPES_GEOMETRY_IMPLEMENTATION
+#define TEST_SHAPES_GEOMETRY_STATEFUL
 #include "test_shapes_geometry.h"
 
+#include <stdlib.h>
 #include <string.h>
 #ifdef __cplusplus
 #include <stdexcept>
 #endif
 
-/* The provider's state, passed back as `instance`. */
+/* The state of one instance: the provider's own (calls without an instance), or one made by
+ * create_instance. */
 typedef struct {
     uint64_t count;
 } geometry_state;
 
 static geometry_state STATE;
+
+uint32_t test_shapes_geometry_create_instance_impl(void *provider, void **out, pp_call_ctx *ctx) {
+    geometry_state *s = (geometry_state *)calloc(1, sizeof *s);
+    (void)provider;
+    if (s == NULL) {
+        pp_set_error(ctx->host, ctx, "out of memory", 13);
+        return PP_STATUS_OUT_OF_MEMORY;
+    }
+    *out = s;
+    return PP_STATUS_OK;
+}
+
+void test_shapes_geometry_destroy_instance_impl(void *provider, void *instance) {
+    (void)provider;
+    free(instance);
+}
 
 static uint32_t fail_with(pp_call_ctx *ctx, uint32_t status, const char *msg) {
     pp_set_error(ctx->host, ctx, msg, strlen(msg));

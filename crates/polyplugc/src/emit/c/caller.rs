@@ -47,10 +47,12 @@ impl Ctx<'_> {
         );
         self.emit_contract_check(out);
         self.emit_resolution(out);
+        self.emit_instance(out);
         let compiled = self.compiled;
         for f in &compiled.contract().functions {
-            self.emit_call(out, f, true);
-            self.emit_call(out, f, false);
+            for path in [CallPath::Guarded, CallPath::Cached, CallPath::Instance] {
+                self.emit_call(out, f, path);
+            }
         }
     }
 
@@ -221,42 +223,118 @@ impl Ctx<'_> {
         );
     }
 
-    /// `<prefix>_<func>` (guarded) or `<prefix>_<func>_cached`.
-    fn emit_call(&mut self, out: &mut Out, f: &Function, guarded: bool) {
+    /// `<prefix>_instance` with its constructor and destructor.
+    fn emit_instance(&mut self, out: &mut Out) {
+        let p = self.prefix.clone();
+        let caller = format!("{p}_caller");
+        let inst = self
+            .reg
+            .define(format!("{p}_instance"), "the instance type");
+        let new = self
+            .reg
+            .define(format!("{p}_instance_new"), "the instance constructor");
+        let free = self
+            .reg
+            .define(format!("{p}_instance_free"), "the instance destructor");
+        out.doc(&format!(
+            "One instance of the provider: per-caller state of a stateful provider (made by its \
+             create_instance), or the provider itself for a stateless one. Make it with {new}(), \
+             call it with the {p}_<function>_on() functions (guarded), release it with {free}(). \
+             An instance belongs to the code that made it: after its bundle is reloaded or \
+             unloaded, calls on it return PP_STATUS_STALE_HANDLE (make a new one) and {free}() \
+             abandons it (that code is gone)."
+        ));
+        let _ = writeln!(
+            out.text,
+            "typedef struct {inst} {{\n    {caller} caller;\n    void *instance;\n    bool owned;\n}} {inst};\n"
+        );
+        out.doc(
+            "Makes an instance of the provider `caller` is bound to, in a guarded section. `*out` \
+             is written only on success; the provider's message on failure is in \
+             pp_context_error(cx).",
+        );
+        let _ = writeln!(
+            out.text,
+            "static inline uint32_t {new}({caller} *caller, pp_context *cx, {inst} *out) {{\n    \
+                 void *instance = NULL;\n    \
+                 uint32_t st;\n    \
+                 if (caller == NULL || cx == NULL || out == NULL) return PP_STATUS_NULL_POINTER;\n    \
+                 pp_guard_enter();\n    \
+                 st = {p}_caller_current_(caller);\n    \
+                 if (st == PP_STATUS_OK && caller->iface->create_instance != NULL) {{\n        \
+                     st = caller->iface->create_instance(caller->iface->provider, &instance, pp_context_begin(cx));\n        \
+                     if (st == PP_STATUS_OK && instance == NULL) st = PP_STATUS_NULL_POINTER;\n    \
+                 }}\n    \
+                 if (st == PP_STATUS_OK) {{\n        \
+                     out->caller = *caller;\n        \
+                     out->owned = instance != NULL;\n        \
+                     out->instance = out->owned ? instance : caller->iface->provider;\n    \
+                 }}\n    \
+                 pp_guard_exit();\n    \
+                 return st;\n\
+             }}\n"
+        );
+        out.doc(
+            "Destroys an instance (unless the code that made it is gone) and clears it; NULL and \
+             cleared instances are ignored.",
+        );
+        let _ = writeln!(
+            out.text,
+            "static inline void {free}({inst} *inst) {{\n    \
+                 const pp_interface *iface;\n    \
+                 if (inst == NULL || inst->caller.iface == NULL) return;\n    \
+                 iface = inst->caller.iface;\n    \
+                 if (inst->owned) {{\n        \
+                     pp_guard_enter();\n        \
+                     if (pp_revision_load(inst->caller.revision) == inst->caller.seen && iface->destroy_instance != NULL) {{\n            \
+                         iface->destroy_instance(iface->provider, inst->instance);\n        \
+                     }}\n        \
+                     pp_guard_exit();\n    \
+                 }}\n    \
+                 inst->caller.iface = NULL;\n    \
+                 inst->instance = NULL;\n    \
+                 inst->owned = false;\n\
+             }}\n"
+        );
+    }
+
+    /// `<prefix>_<func>` (guarded), `<prefix>_<func>_cached` or `<prefix>_<func>_on`.
+    fn emit_call(&mut self, out: &mut Out, f: &Function, path: CallPath) {
         let p = self.prefix.clone();
         let func = snake(&f.name);
-        let name = if guarded {
-            format!("{p}_{func}")
-        } else {
-            format!("{p}_{func}_cached")
+        let (suffix, what, first) = match path {
+            CallPath::Guarded => ("", "guarded caller", format!("{p}_caller *caller")),
+            CallPath::Cached => ("_cached", "cached caller", format!("{p}_caller *caller")),
+            CallPath::Instance => ("_on", "instance caller", format!("{p}_instance *inst")),
         };
-        let what = if guarded {
-            format!("the guarded caller of `{}`", f.name)
-        } else {
-            format!("the cached caller of `{}`", f.name)
-        };
-        let name = self.reg.define(name, what);
+        let name = self.reg.define(
+            format!("{p}_{func}{suffix}"),
+            format!("the {what} of `{}`", f.name),
+        );
         let index = format!("{}_{}_INDEX", self.upper, upper_snake(&f.name));
-        let mut params = vec![format!("{p}_caller *caller"), "pp_context *cx".to_owned()];
+        let mut params = vec![first, "pp_context *cx".to_owned()];
         params.extend(self.typed_params(f, "out"));
         let sig = f.wit_signature();
-        let doc = if guarded {
-            format!(
+        out.doc(&match path {
+            CallPath::Guarded => format!(
                 "{sig}\n\nThe guarded call: safe while other threads reload or unload the \
                  provider's bundle (the call runs the old or the new code, or returns \
                  PP_STATUS_STALE_HANDLE once it is gone). Resets `cx`'s arena first; strings and \
                  lists in the result live in it until the next call on `cx`. On failure the \
                  provider's message is in pp_context_error(cx) and the result is unspecified."
-            )
-        } else {
-            format!(
+            ),
+            CallPath::Cached => format!(
                 "{sig}\n\nThe cached call, without a guarded section: only the revision check. \
                  Opt in only when the host quiesces every thread calling through this caller \
                  before it unloads or reloads the provider's bundle; otherwise use {p}_{func}(). \
                  Results and errors as there."
-            )
-        };
-        out.doc(&doc);
+            ),
+            CallPath::Instance => format!(
+                "{sig}\n\nThe guarded call on one instance (see {p}_instance): \
+                 PP_STATUS_STALE_HANDLE once the code that made the instance was reloaded or \
+                 unloaded. Results and errors as for {p}_{func}()."
+            ),
+        });
         let o = &mut out.text;
         let _ = writeln!(o, "static inline uint32_t {name}({}) {{", params.join(", "));
         let args = if f.params.is_empty() {
@@ -271,34 +349,63 @@ impl Ctx<'_> {
         } else {
             ""
         };
+        let first = if path == CallPath::Instance {
+            "inst"
+        } else {
+            "caller"
+        };
         let _ = writeln!(
             o,
-            "    if (caller == NULL || cx == NULL{out_null}) return PP_STATUS_NULL_POINTER;"
+            "    if ({first} == NULL || cx == NULL{out_null}) return PP_STATUS_NULL_POINTER;"
         );
         for prm in &f.params {
             let n = param(&prm.name);
             let _ = writeln!(o, "    args.{n} = {n};");
         }
         let ret = if f.result.is_some() { "out" } else { "NULL" };
-        let call = format!(
-            "caller->iface->funcs[{index}](caller->iface->provider, {args}, {ret}, pp_context_begin(cx))"
-        );
-        if guarded {
-            let _ = writeln!(
+        let call = |iface: &str, instance: &str| {
+            format!("{iface}->funcs[{index}]({instance}, {args}, {ret}, pp_context_begin(cx))")
+        };
+        let _ = match path {
+            CallPath::Guarded => writeln!(
                 o,
                 "    pp_guard_enter();\n    \
                  st = {p}_caller_current_(caller);\n    \
-                 if (st == PP_STATUS_OK) st = {call};\n    \
+                 if (st == PP_STATUS_OK) st = {};\n    \
                  pp_guard_exit();\n    \
-                 return st;\n}}\n"
-            );
-        } else {
-            let _ = writeln!(
+                 return st;\n}}\n",
+                call("caller->iface", "caller->iface->provider")
+            ),
+            CallPath::Cached => writeln!(
                 o,
                 "    st = {p}_caller_current_(caller);\n    \
                  if (st != PP_STATUS_OK) return st;\n    \
-                 return {call};\n}}\n"
-            );
-        }
+                 return {};\n}}\n",
+                call("caller->iface", "caller->iface->provider")
+            ),
+            CallPath::Instance => writeln!(
+                o,
+                "    pp_guard_enter();\n    \
+                 if (inst->caller.iface != NULL && pp_revision_load(inst->caller.revision) == inst->caller.seen) {{\n        \
+                     st = {};\n    \
+                 }} else {{\n        \
+                     st = PP_STATUS_STALE_HANDLE;\n    \
+                 }}\n    \
+                 pp_guard_exit();\n    \
+                 return st;\n}}\n",
+                call("inst->caller.iface", "inst->instance")
+            ),
+        };
     }
+}
+
+/// The three ways a generated caller calls a function.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CallPath {
+    /// Re-validate and call inside a guarded section: the default.
+    Guarded,
+    /// Re-validate and call, without a section: the host quiesces before unload/reload.
+    Cached,
+    /// Call one instance inside a guarded section; stale once its code is gone.
+    Instance,
 }

@@ -194,7 +194,9 @@ const KEYWORDS: &[&str] = &[
 
 /// Names the generated functions use for their own parameters and locals. A contract parameter
 /// with one of these names is spelled with a trailing `_`.
-const LOCALS: &[&str] = &["args", "caller", "ctx", "cx", "instance", "out", "st"];
+const LOCALS: &[&str] = &[
+    "args", "caller", "ctx", "cx", "inst", "instance", "out", "st",
+];
 
 fn escape(name: String, reserved: &[&[&str]]) -> String {
     if reserved.iter().any(|words| words.contains(&name.as_str())) {

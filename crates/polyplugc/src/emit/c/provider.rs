@@ -46,6 +46,27 @@ impl Ctx<'_> {
             ));
             let _ = writeln!(out.text, "uint32_t {name}({});\n", params.join(", "));
         }
+        let create = self
+            .reg
+            .define(format!("{p}_create_instance_impl"), "the instance factory");
+        let destroy = self.reg.define(
+            format!("{p}_destroy_instance_impl"),
+            "the instance destructor",
+        );
+        self.reg
+            .define(format!("{up}_STATEFUL"), "the stateful-provider switch");
+        out.doc(&format!(
+            "Optional, for a stateful provider: define {up}_STATEFUL beside {up}_IMPLEMENTATION \
+             and implement these two. {create}() makes per-caller state (hosts call it through \
+             {p}_instance_new) and writes it to `*out`; the _impl functions then receive it as \
+             `instance`. {destroy}() releases one; it is never called with the provider itself, \
+             which calls without an instance receive."
+        ));
+        let _ = writeln!(
+            out.text,
+            "uint32_t {create}(void *provider, void **out, pp_call_ctx *ctx);\n\
+             void {destroy}(void *provider, void *instance);\n"
+        );
         let register = self
             .reg
             .define(format!("{p}_register"), "the register function");
@@ -107,7 +128,48 @@ impl Ctx<'_> {
         for f in &compiled.contract().functions {
             thunks.push(self.emit_thunk(out, f, &catches, &caught));
         }
+        let stateful = format!("{up}_STATEFUL");
+        let create_thunk = self.reg.define(
+            format!("{p}_create_instance_thunk_"),
+            "the instance factory thunk",
+        );
+        let destroy_thunk = self.reg.define(
+            format!("{p}_destroy_instance_thunk_"),
+            "the instance destructor thunk",
+        );
         let o = &mut out.text;
+        let _ = writeln!(
+            o,
+            "#ifdef {stateful}\n\
+             static uint32_t {create_thunk}(void *provider, void **out, pp_call_ctx *ctx) {{\n    \
+                 if (out == NULL) return PP_STATUS_NULL_POINTER;\n\
+             #if {catches}\n    \
+                 try {{\n        \
+                     return {p}_create_instance_impl(provider, out, ctx);\n    \
+                 }} catch (const std::exception &e) {{\n        \
+                     return {caught}(ctx, e.what());\n    \
+                 }} catch (...) {{\n        \
+                     return {caught}(ctx, \"a C++ exception of unknown type\");\n    \
+                 }}\n\
+             #else\n    \
+                 return {p}_create_instance_impl(provider, out, ctx);\n\
+             #endif\n\
+             }}\n\n\
+             static void {destroy_thunk}(void *provider, void *instance) {{\n    \
+                 /* The provider itself is the instance of calls without one: never destroyed. */\n    \
+                 if (instance == NULL || instance == provider) return;\n\
+             #if {catches}\n    \
+                 try {{\n        \
+                     {p}_destroy_instance_impl(provider, instance);\n    \
+                 }} catch (...) {{\n        \
+                     /* Nothing to report to: the instance is gone either way. */\n    \
+                 }}\n\
+             #else\n    \
+                 {p}_destroy_instance_impl(provider, instance);\n\
+             #endif\n\
+             }}\n\
+             #endif /* {stateful} */\n"
+        );
         let fns = if thunks.is_empty() {
             "NULL".to_owned()
         } else {
@@ -130,7 +192,11 @@ impl Ctx<'_> {
                  iface.func_count = {up}_FUNC_COUNT;\n    \
                  iface.contract = &{p}_contract;\n    \
                  iface.funcs = {fns};\n    \
-                 iface.provider = provider;\n    \
+                 iface.provider = provider;\n\
+             #ifdef {stateful}\n    \
+                 iface.create_instance = {create_thunk};\n    \
+                 iface.destroy_instance = {destroy_thunk};\n\
+             #endif\n    \
                  /* The runtime copies the interface and the table. */\n    \
                  return host->register_provider(host, reg, &iface);\n\
              }}\n\n\
