@@ -1,12 +1,11 @@
 //! Contract names, references and the runtime's owned copy of a contract description.
 
-use polyplug_abi::layout::{self, Layout};
-use polyplug_abi::{contract_id, ext, ContractDesc, Str, Version};
+use polyplug_abi::layout::Layout;
+use polyplug_abi::{contract_id, ContractDesc, Str, Version};
+use polyplug_contract::{names, CompiledContract, Contract, ContractError};
 use std::fmt;
 use std::str::FromStr;
-
-/// Most functions one contract may have; a bound so a corrupt count cannot make us allocate wildly.
-pub const MAX_FUNCTIONS: u32 = 4096;
+use std::sync::Arc;
 
 /// A contract's identity for lookups: its id (hash of `name@major`) and name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,30 +65,9 @@ impl FromStr for ContractRef {
     }
 }
 
-/// True for a WIT identifier: lowercase kebab-case words; the first starts with a letter,
-/// later ones may start with a digit (`stream-2`).
-fn is_ident(s: &str) -> bool {
-    let mut words = s.split('-');
-    let first_ok = words
-        .next()
-        .is_some_and(|w| w.as_bytes().first().is_some_and(u8::is_ascii_lowercase));
-    first_ok
-        && s.split('-').all(|w| {
-            !w.is_empty()
-                && w.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-}
-
 /// Checks `namespace:package/interface` (each part a WIT identifier).
 pub fn validate_name(name: &str) -> Result<(), String> {
-    let ok = name.split_once(':').is_some_and(|(ns, rest)| {
-        is_ident(ns)
-            && rest
-                .split_once('/')
-                .is_some_and(|(pkg, iface)| is_ident(pkg) && is_ident(iface))
-    });
-    if ok {
+    if names::is_contract_name(name) {
         Ok(())
     } else {
         Err(format!(
@@ -110,7 +88,7 @@ pub struct FuncInfo {
 }
 
 /// The runtime's owned, validated copy of a [`ContractDesc`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct ContractInfo {
     /// `package:interface`.
     pub name: String,
@@ -120,7 +98,23 @@ pub struct ContractInfo {
     pub id: u64,
     /// The functions, in table order.
     pub funcs: Vec<FuncInfo>,
+    /// The whole contract: every function's parameter and result types with their C layouts,
+    /// read from the provider's descriptor at registration. What dynamic callers
+    /// ([`crate::Runtime::call_json`]), `polyplug inspect` and scripting SDKs work from.
+    pub model: Arc<CompiledContract>,
 }
+
+impl PartialEq for ContractInfo {
+    fn eq(&self, other: &ContractInfo) -> bool {
+        self.name == other.name
+            && self.version == other.version
+            && self.id == other.id
+            && self.funcs == other.funcs
+            && self.model.contract() == other.model.contract()
+    }
+}
+
+impl Eq for ContractInfo {}
 
 impl ContractInfo {
     /// The contract as a reference (`name@version`).
@@ -131,62 +125,42 @@ impl ContractInfo {
         }
     }
 
-    /// Reads and validates a contract description from a peer.
+    /// Reads and validates a contract description from a peer, with
+    /// [`Contract::from_desc`] (every rule of the contract model: names, bounds, types and
+    /// layouts), and keeps the compiled model. On failure: the contract as far as it could be
+    /// named (`name@version`, or `<unnamed>`) and what is wrong, with where.
     ///
     /// # Safety
     /// `desc` must be null or point to a description whose pointers are null or valid.
     pub unsafe fn from_desc(desc: *const ContractDesc) -> Result<ContractInfo, (String, String)> {
-        let unnamed = || "<unnamed>".to_owned();
+        let split = |e: ContractError| {
+            let reason = if e.path.is_empty() {
+                e.kind.to_string()
+            } else {
+                format!("{}: {}", e.path, e.kind)
+            };
+            (e.contract, reason)
+        };
         // SAFETY: forwarded to the caller.
-        let desc = unsafe { ext::reconcile(desc) }
-            .map_err(|e| (unnamed(), format!("contract description: {e}")))?;
-        // SAFETY: the description's views are valid, as the caller guarantees.
-        let name = unsafe { view_str(&desc.name) }
-            .map_err(|e| (unnamed(), e))?
-            .to_owned();
-        validate_name(&name).map_err(|e| (name.clone(), e))?;
-        let fail = |reason: String| (format!("{name}@{}", desc.version), reason);
-        if desc.func_count > MAX_FUNCTIONS {
-            return Err(fail(format!(
-                "{} functions; at most {MAX_FUNCTIONS}",
-                desc.func_count
-            )));
-        }
-        if desc.func_count > 0 && desc.funcs.is_null() {
-            return Err(fail("function list pointer is null".into()));
-        }
-        let mut funcs = Vec::with_capacity(desc.func_count as usize);
-        for i in 0..desc.func_count as usize {
-            // SAFETY: `funcs` holds `func_count` entries.
-            let f = unsafe { &*desc.funcs.add(i) };
-            // SAFETY: as above.
-            let fname =
-                unsafe { view_str(&f.name) }.map_err(|e| fail(format!("function {i}: {e}")))?;
-            if !is_ident(fname) {
-                return Err(fail(format!(
-                    "function {i}: `{fname}` is not a lowercase kebab-case name"
-                )));
-            }
-            if funcs.iter().any(|g: &FuncInfo| g.name == fname) {
-                return Err(fail(format!("function `{fname}` is declared twice")));
-            }
-            // SAFETY: the descriptor graph is valid, as the caller guarantees.
-            let args = unsafe { layout::args_layout(f, None) }
-                .map_err(|e| fail(format!("function `{fname}`, parameters: {e}")))?;
-            // SAFETY: as above.
-            let ret = unsafe { layout::result_layout(f) }
-                .map_err(|e| fail(format!("function `{fname}`, result: {e}")))?;
-            funcs.push(FuncInfo {
-                name: fname.to_owned(),
-                args,
-                ret,
-            });
-        }
+        let contract = unsafe { Contract::from_desc(desc) }.map_err(split)?;
+        let model = contract.compile().map_err(split)?;
+        let c = model.contract();
+        let funcs = c
+            .functions
+            .iter()
+            .zip(model.layouts())
+            .map(|(f, l)| FuncInfo {
+                name: f.name.clone(),
+                args: l.args,
+                ret: l.ret,
+            })
+            .collect();
         Ok(ContractInfo {
-            id: contract_id(&name, desc.version.major),
-            name,
-            version: desc.version,
+            name: c.name.clone(),
+            version: c.version,
+            id: c.id(),
             funcs,
+            model: Arc::new(model),
         })
     }
 }
@@ -261,6 +235,9 @@ mod tests {
         assert_eq!(info.funcs[0].args, Layout { size: 4, align: 4 });
         assert_eq!(info.funcs[1].ret, Layout::EMPTY);
         assert_eq!(info.id, contract_id("t:c/counter", 1));
+        let inc = &info.model.contract().functions[0];
+        assert_eq!(inc.wit_signature(), "inc: func(x: u32) -> u32");
+        assert_eq!(info.model.layouts()[0].args, info.funcs[0].args);
 
         let dup = ContractDesc::new("t:c/counter", Version::new(1, 0, 0), &DUP);
         // SAFETY: static descriptors.

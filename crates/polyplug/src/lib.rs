@@ -28,6 +28,7 @@ mod call;
 pub mod capi;
 mod config;
 mod contract;
+mod dynamic;
 mod error;
 mod ffi;
 mod guard;
@@ -51,7 +52,12 @@ pub use lifecycle::{ReloadCallback, ReloadEvent, UnloadOptions};
 pub use log::LogCallback;
 pub use manifest::Manifest;
 pub use polyplug_abi::{self as abi, Handle, LogLevel, ReloadPhase, Status, Version};
+/// The contract model ([`ContractInfo::model`], [`Runtime::contract_model`]): types,
+/// signatures, layouts, and with the `json` feature the JSON marshalling.
+pub use polyplug_contract as model;
 pub use runtime::{BundleId, LoadedBundle, ProviderSummary, Runtime};
+#[cfg(feature = "json")]
+pub use serde_json;
 
 /// The name bundles use for the built-in native loader.
 pub const NATIVE_LOADER: &str = loader::native::NAME;
