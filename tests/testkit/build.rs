@@ -1,6 +1,7 @@
 //! Builds the fixture plugins once per build of the testkit, into `OUT_DIR/fixtures`:
 //!
-//! * the Rust fixture (`tests/fixtures/rust-plugin`) and the runtime's cdylib, by a nested
+//! * the Rust fixtures (`tests/fixtures/rust-plugin`, raw ABI; `tests/fixtures/guest-plugin`,
+//!   written with `polyplug-guest`) and the runtime's cdylib, by a nested
 //!   `cargo build` (profile `fixture`) with its own target directory, because a cdylib cannot
 //!   be a normal dependency of a test;
 //! * every `tests/fixtures/c/*.c`, as a shared library `lib<stem>.so`.
@@ -75,9 +76,21 @@ const STRIP_PREFIXES: &[&str] = &["CARGO_CFG_", "CARGO_FEATURE_", "CARGO_PKG_", 
 
 fn build_rust_fixture(workspace: &Path, out_dir: &Path, fixtures: &Path) {
     let fixture_src = workspace.join("tests/fixtures/rust-plugin");
+    let guest_src = workspace.join("tests/fixtures/guest-plugin");
     for watched in [
         fixture_src.join("src"),
         fixture_src.join("Cargo.toml"),
+        // The guest fixture, its contract and everything that generates or runs its glue.
+        guest_src.join("src"),
+        guest_src.join("build.rs"),
+        guest_src.join("Cargo.toml"),
+        workspace.join("tests/fixtures/wit"),
+        workspace.join("crates/polyplug-guest/src"),
+        workspace.join("crates/polyplug-guest/Cargo.toml"),
+        workspace.join("crates/polyplugc/src"),
+        workspace.join("crates/polyplugc/Cargo.toml"),
+        workspace.join("crates/polyplug-contract/src"),
+        workspace.join("crates/polyplug-contract/Cargo.toml"),
         workspace.join("crates/polyplug-abi/src"),
         workspace.join("crates/polyplug-abi/Cargo.toml"),
         workspace.join("crates/polyplug/src"),
@@ -95,7 +108,14 @@ fn build_rust_fixture(workspace: &Path, out_dir: &Path, fixtures: &Path) {
     // its tests depend on, and the C and C++ host tests link the shared library.
     cmd.arg("build")
         .args(["--profile", PROFILE])
-        .args(["-p", "polyplug-fixture-rust", "-p", "polyplug"])
+        .args([
+            "-p",
+            "polyplug-fixture-rust",
+            "-p",
+            "polyplug-fixture-guest",
+            "-p",
+            "polyplug",
+        ])
         .arg("--manifest-path")
         .arg(workspace.join("Cargo.toml"))
         .arg("--target-dir")
@@ -123,8 +143,10 @@ fn build_rust_fixture(workspace: &Path, out_dir: &Path, fixtures: &Path) {
     }
 
     let profile_dir = target_dir.join(&target).join(PROFILE);
-    let lib = dll_name("polyplug_fixture_rust");
-    install(&profile_dir.join(&lib), &fixtures.join(&lib));
+    for stem in ["polyplug_fixture_rust", "polyplug_fixture_guest"] {
+        let lib = dll_name(stem);
+        install(&profile_dir.join(&lib), &fixtures.join(&lib));
+    }
     // The runtime's shared library stays beside its pkg-config files (written by its build
     // script into the same directory), which point at it.
     println!(

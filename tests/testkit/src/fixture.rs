@@ -124,3 +124,66 @@ pub mod reload {
     /// `reload v1 fini in-flight=0`.
     pub const FINI_LOG_PREFIX: &str = "reload v";
 }
+
+/// The guest fixture (`tests/fixtures/guest-plugin`, built as [`crate::GUEST_FIXTURE`]): a
+/// stateful provider of `test:shapes/geometry@1.0.0` (`tests/fixtures/wit/geometry.wit`)
+/// written with `polyplug-guest`. What each function answers:
+pub mod geometry {
+    /// Contract name.
+    pub const NAME: &str = "test:shapes/geometry";
+    /// Contract version.
+    pub const VERSION: &str = "1.0.0";
+    /// The `provides` entry of a bundle that registers it.
+    pub const PROVIDES: &str = "test:shapes/geometry@1.0.0";
+    /// The WIT file the fixture and the generated callers come from, relative to the workspace.
+    pub const WIT: &str = "tests/fixtures/wit/geometry.wit";
+    /// Number of functions.
+    pub const FUNC_COUNT: u32 = 11;
+
+    /// `translate(r, by)`: `r` with its origin moved by `by` (wrapping), same size.
+    pub const TRANSLATE: u32 = 0;
+    /// `describe(r, name)`: text [`describe_text`]; tags `[name, kind]` (kind's WIT name, absent
+    /// when the kind is); style `filled`, plus `bold` when the area exceeds 100 and `dashed`
+    /// when `name` is empty; kind `square`/`wide`/`tall` by `size` (none when a side is 0);
+    /// area `|w * h|`.
+    pub const DESCRIBE: u32 = 1;
+    /// `checksum(data)`: [`checksum`] (FNV-1a, 64 bits).
+    pub const CHECKSUM: u32 = 2;
+    /// `parse-point(text)`: `ok(point)` for `x,y` (integers, spaces trimmed), otherwise
+    /// `err(`[`parse_error`]`)`.
+    pub const PARSE_POINT: u32 = 3;
+    /// `sum(values)`: their sum.
+    pub const SUM: u32 = 4;
+    /// `swap((a, b))`: `(b, a)`.
+    pub const SWAP: u32 = 5;
+    /// `initial(s)`: the first character, none for `""`.
+    pub const INITIAL: u32 = 6;
+    /// `echo(s)`: `s`.
+    pub const ECHO: u32 = 7;
+    /// `fail(message)`: fails with status `Error` and `message`.
+    pub const FAIL: u32 = 8;
+    /// `boom()`: panics with [`BOOM_MESSAGE`]; the SDK reports `Panic`.
+    pub const BOOM: u32 = 9;
+    /// `count()`: a counter per instance, 1 on an instance's first call.
+    pub const COUNT: u32 = 10;
+
+    /// The panic message of `boom()`.
+    pub const BOOM_MESSAGE: &str = "boom requested";
+
+    /// The `text` of `describe(r, name)` for a rectangle at `(x, y)` of size `w`×`h`.
+    pub fn describe_text(name: &str, x: i32, y: i32, w: i32, h: i32) -> String {
+        format!("{name}: {w}x{h} at ({x}, {y})")
+    }
+
+    /// The error of `parse-point(text)` for text that is not `x,y`.
+    pub fn parse_error(text: &str) -> String {
+        format!("`{text}` is not `x,y`")
+    }
+
+    /// What `checksum(data)` returns: FNV-1a, 64 bits.
+    pub fn checksum(data: &[u8]) -> u64 {
+        data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    }
+}

@@ -7,7 +7,8 @@
 //!   temporary directory: a private copy of the library plus a `bundle.toml`. Malformed
 //!   manifests and broken libraries can be written on purpose.
 //! * **What the Rust fixture does**: its contract and init modes, as constants ([`counter`],
-//!   [`other`], [`modes`]), so tests do not repeat string literals.
+//!   [`other`], [`modes`]), so tests do not repeat string literals; and what the guest fixture
+//!   ([`guest_fixture`]) answers ([`geometry`]).
 //! * **Memory**: [`rss_kib`] for leak tests.
 //!
 //! This crate deliberately does not depend on the `polyplug` runtime, so that the runtime's
@@ -20,7 +21,7 @@ mod bundle;
 mod fixture;
 
 pub use bundle::{make_bundle, write_bundle, Bundle, BundleSpec, MANIFEST_FILE};
-pub use fixture::{counter, modes, other, reload};
+pub use fixture::{counter, geometry, modes, other, reload};
 
 /// The directory holding every built fixture library (set by the build script).
 pub const FIXTURE_DIR: &str = env!("POLYPLUG_FIXTURE_DIR");
@@ -79,6 +80,15 @@ pub fn fixture_lib(name: &str) -> PathBuf {
 /// The path of the Rust fixture plugin's library.
 pub fn rust_fixture() -> PathBuf {
     fixture_lib(RUST_FIXTURE)
+}
+
+/// The library name of the guest fixture plugin (`tests/fixtures/guest-plugin`), written with
+/// `polyplug-guest`; it provides [`geometry`].
+pub const GUEST_FIXTURE: &str = "polyplug_fixture_guest";
+
+/// The path of the guest fixture plugin's library.
+pub fn guest_fixture() -> PathBuf {
+    fixture_lib(GUEST_FIXTURE)
 }
 
 /// The resident set size of this process in KiB, from `VmRSS` in `/proc/self/status`.
