@@ -10,13 +10,14 @@
  * handle after pp_unload_bundle. It is linked with -Wl,--wrap=pp_guard_enter,--wrap=pp_guard_exit, so it
  * also counts the guarded sections each call path opens. Compiles as C11 and as C++17.
  *
- * What the provider answers (tests/c/geometry_provider.c and the Rust guest fixture):
+ * What the provider answers is documented in polyplug_testkit::geometry (the Rust guest
+ * fixture, tests/fixtures/guest-plugin); tests/c/geometry_provider.c answers the same:
  *   translate(r, by)  r moved by `by`, same size
- *   describe(r, name) text = name; area = w*h (0 unless both are positive); kind = none when the
- *                     area is 0, else square/wide/tall; tags = [name, kind or "empty"];
- *                     style = filled if area > 0, | bold if square, | dashed if name is empty
- *   checksum(data)    the sum of the bytes
- *   parse-point(text) ok(x, y) for "x,y" (decimal, optional '-'), else err(message)
+ *   describe(r, name) text "<name>: <w>x<h> at (<x>, <y>)"; tags [name, kind] (no kind when a
+ *                     side is 0); style filled, | bold if area > 100, | dashed if name is "";
+ *                     kind square/wide/tall by the size; area |w * h|
+ *   checksum(data)    FNV-1a, 64 bits
+ *   parse-point(text) ok(x, y) for "x,y" (spaces trimmed), else err("`<text>` is not `x,y`")
  *   sum(values)       the sum
  *   swap((a, b))      (b, a)
  *   initial(s)        the first character, none for ""
@@ -145,7 +146,7 @@ static void check_functions(test_shapes_geometry_caller *c, int cached, const ch
         test_shapes_geometry_label l;
         CHECK_OK(CALL(cached, describe, c, CX, rect(0, 0, 4, 2), str("box"), &l));
         calls++;
-        CHECK(str_eq(l.text, "box"), "text `%.*s`", STR_ARGS(l.text));
+        CHECK(str_eq(l.text, "box: 4x2 at (0, 0)"), "text `%.*s`", STR_ARGS(l.text));
         CHECK(l.area == 8, "area %llu", (unsigned long long)l.area);
         CHECK(l.kind.is_some && l.kind.value == TEST_SHAPES_GEOMETRY_SHAPE_KIND_WIDE,
               "kind %d/%u", (int)l.kind.is_some, l.kind.value);
@@ -155,15 +156,23 @@ static void check_functions(test_shapes_geometry_caller *c, int cached, const ch
 
         CHECK_OK(CALL(cached, describe, c, CX, rect(5, 5, 3, 3), str(""), &l));
         calls++;
-        CHECK(l.text.len == 0, "text `%.*s`", STR_ARGS(l.text));
+        CHECK(str_eq(l.text, ": 3x3 at (5, 5)"), "text `%.*s`", STR_ARGS(l.text));
         CHECK(l.area == 9, "area %llu", (unsigned long long)l.area);
         CHECK(l.kind.is_some && l.kind.value == TEST_SHAPES_GEOMETRY_SHAPE_KIND_SQUARE,
               "kind %d/%u", (int)l.kind.is_some, l.kind.value);
-        CHECK(l.style == (TEST_SHAPES_GEOMETRY_STYLE_FILLED | TEST_SHAPES_GEOMETRY_STYLE_BOLD |
-                          TEST_SHAPES_GEOMETRY_STYLE_DASHED),
+        CHECK(l.style == (TEST_SHAPES_GEOMETRY_STYLE_FILLED | TEST_SHAPES_GEOMETRY_STYLE_DASHED),
               "style %#x", (unsigned)l.style);
         CHECK(l.tags.len == 2 && str_eq(l.tags.ptr[0], "") && str_eq(l.tags.ptr[1], "square"),
               "%zu tags", l.tags.len);
+
+        CHECK_OK(CALL(cached, describe, c, CX, rect(1, -2, 20, -10), str("big"), &l));
+        calls++;
+        CHECK(str_eq(l.text, "big: 20x-10 at (1, -2)"), "text `%.*s`", STR_ARGS(l.text));
+        CHECK(l.area == 200, "area %llu", (unsigned long long)l.area);
+        CHECK(l.kind.is_some && l.kind.value == TEST_SHAPES_GEOMETRY_SHAPE_KIND_WIDE,
+              "kind %d/%u", (int)l.kind.is_some, l.kind.value);
+        CHECK(l.style == (TEST_SHAPES_GEOMETRY_STYLE_FILLED | TEST_SHAPES_GEOMETRY_STYLE_BOLD),
+              "style %#x", (unsigned)l.style);
 
         CHECK_OK(CALL(cached, describe, c, CX, rect(0, 0, 2, 7), str("pole"), &l));
         calls++;
@@ -172,9 +181,10 @@ static void check_functions(test_shapes_geometry_caller *c, int cached, const ch
 
         CHECK_OK(CALL(cached, describe, c, CX, rect(0, 0, 0, 5), str("flat"), &l));
         calls++;
-        CHECK(l.area == 0 && !l.kind.is_some && l.style == 0, "area %llu kind %d style %#x",
-              (unsigned long long)l.area, (int)l.kind.is_some, (unsigned)l.style);
-        CHECK(l.tags.len == 2 && str_eq(l.tags.ptr[1], "empty"), "%zu tags", l.tags.len);
+        CHECK(l.area == 0 && !l.kind.is_some && l.style == TEST_SHAPES_GEOMETRY_STYLE_FILLED,
+              "area %llu kind %d style %#x", (unsigned long long)l.area, (int)l.kind.is_some,
+              (unsigned)l.style);
+        CHECK(l.tags.len == 1 && str_eq(l.tags.ptr[0], "flat"), "%zu tags", l.tags.len);
         printf("ok %s describe (record, string, list<string>, flags, option<enum>, u64)\n", path);
     }
     {
@@ -182,12 +192,14 @@ static void check_functions(test_shapes_geometry_caller *c, int cached, const ch
         pp_bytes b = {data, sizeof data};
         pp_bytes none = {NULL, 0};
         uint64_t sum = 0;
+        /* FNV-1a 64 of the bytes, and of nothing (the offset basis). */
         CHECK_OK(CALL(cached, checksum, c, CX, b, &sum));
         calls++;
-        CHECK(sum == 256, "checksum %llu", (unsigned long long)sum);
+        CHECK(sum == UINT64_C(0xbe7a00775164d8a3), "checksum %#llx", (unsigned long long)sum);
         CHECK_OK(CALL(cached, checksum, c, CX, none, &sum));
         calls++;
-        CHECK(sum == 0, "checksum of nothing %llu", (unsigned long long)sum);
+        CHECK(sum == UINT64_C(0xcbf29ce484222325), "checksum of nothing %#llx",
+              (unsigned long long)sum);
         printf("ok %s checksum (list<u8>)\n", path);
     }
     {
@@ -196,9 +208,14 @@ static void check_functions(test_shapes_geometry_caller *c, int cached, const ch
         calls++;
         CHECK(!r.is_err && r.payload.ok.x == 12 && r.payload.ok.y == -7, "is_err %d (%d, %d)",
               (int)r.is_err, r.payload.ok.x, r.payload.ok.y);
+        CHECK_OK(CALL(cached, parse_point, c, CX, str(" 3 , 4 "), &r));
+        calls++;
+        CHECK(!r.is_err && r.payload.ok.x == 3 && r.payload.ok.y == 4, "is_err %d (%d, %d)",
+              (int)r.is_err, r.payload.ok.x, r.payload.ok.y);
         CHECK_OK(CALL(cached, parse_point, c, CX, str("twelve"), &r));
         calls++;
-        CHECK(r.is_err && r.payload.err.len > 0, "is_err %d", (int)r.is_err);
+        CHECK(r.is_err && str_eq(r.payload.err, "`twelve` is not `x,y`"), "is_err %d `%.*s`",
+              (int)r.is_err, STR_ARGS(r.payload.err));
         printf("ok %s parse-point (result<point, string>: ok and err `%.*s`)\n", path,
                STR_ARGS(r.payload.err));
     }

@@ -6,12 +6,14 @@
  * both). As C++, boom() throws, and the header's thunk must turn the exception into
  * PP_STATUS_PANIC with its message.
  *
- * What each function answers is what tests/c/geometry_host.c checks (see its header comment).
+ * It answers exactly as the Rust guest fixture (tests/fixtures/guest-plugin, documented in
+ * polyplug_testkit::geometry), so one host (tests/c/geometry_host.c) checks both.
  */
 #define TEST_SHAPES_GEOMETRY_IMPLEMENTATION
 #define TEST_SHAPES_GEOMETRY_STATEFUL
 #include "test_shapes_geometry.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef __cplusplus
@@ -87,81 +89,102 @@ uint32_t test_shapes_geometry_describe_impl(void *instance, test_shapes_geometry
                                             test_shapes_geometry_label *out, pp_call_ctx *ctx) {
     int32_t w = r.size.x, h = r.size.y;
     pp_str *tags;
+    char *text;
+    int len;
     (void)instance;
-    if (!copy_str(ctx, name.ptr, name.len, &out->text)) {
+    /* text: "<name>: <w>x<h> at (<x>, <y>)" */
+    len = snprintf(NULL, 0, "%.*s: %dx%d at (%d, %d)", (int)name.len,
+                   name.ptr ? (const char *)name.ptr : "", w, h, r.origin.x, r.origin.y);
+    text = (char *)pp_arena_alloc(ctx->arena, (size_t)len + 1, 1);
+    if (len < 0 || text == NULL) {
         return fail_with(ctx, PP_STATUS_OUT_OF_MEMORY, "describe: arena exhausted");
     }
-    out->area = (w > 0 && h > 0) ? (uint64_t)w * (uint64_t)h : 0;
-    out->kind.is_some = out->area != 0;
+    snprintf(text, (size_t)len + 1, "%.*s: %dx%d at (%d, %d)", (int)name.len,
+             name.ptr ? (const char *)name.ptr : "", w, h, r.origin.x, r.origin.y);
+    out->text.ptr = (const uint8_t *)text;
+    out->text.len = (size_t)len;
+    /* kind by the size's sides: none when one is 0 */
+    out->kind.is_some = w != 0 && h != 0;
     out->kind.value = 0;
     if (out->kind.is_some) {
         out->kind.value = w == h   ? TEST_SHAPES_GEOMETRY_SHAPE_KIND_SQUARE
                           : w > h ? TEST_SHAPES_GEOMETRY_SHAPE_KIND_WIDE
                                   : TEST_SHAPES_GEOMETRY_SHAPE_KIND_TALL;
     }
-    out->style = 0;
-    if (out->area != 0) out->style |= TEST_SHAPES_GEOMETRY_STYLE_FILLED;
-    if (out->kind.is_some && out->kind.value == TEST_SHAPES_GEOMETRY_SHAPE_KIND_SQUARE) {
-        out->style |= TEST_SHAPES_GEOMETRY_STYLE_BOLD;
-    }
+    out->area = (uint64_t)(w < 0 ? -(int64_t)w : w) * (uint64_t)(h < 0 ? -(int64_t)h : h);
+    out->style = TEST_SHAPES_GEOMETRY_STYLE_FILLED;
+    if (out->area > 100) out->style |= TEST_SHAPES_GEOMETRY_STYLE_BOLD;
     if (name.len == 0) out->style |= TEST_SHAPES_GEOMETRY_STYLE_DASHED;
-    /* tags: the name, then the kind (or "empty"). */
+    /* tags: the name, then the kind when there is one */
     tags = (pp_str *)pp_arena_alloc(ctx->arena, 2 * sizeof(pp_str), sizeof(void *));
     if (tags == NULL) return fail_with(ctx, PP_STATUS_OUT_OF_MEMORY, "describe: arena exhausted");
-    tags[0] = out->text;
-    tags[1] = lit(out->kind.is_some ? KIND_NAMES[out->kind.value] : "empty");
+    if (!copy_str(ctx, name.ptr, name.len, &tags[0])) {
+        return fail_with(ctx, PP_STATUS_OUT_OF_MEMORY, "describe: arena exhausted");
+    }
+    out->tags.len = 1;
+    if (out->kind.is_some) tags[out->tags.len++] = lit(KIND_NAMES[out->kind.value]);
     out->tags.ptr = tags;
-    out->tags.len = 2;
     return PP_STATUS_OK;
 }
 
+/* FNV-1a, 64 bits. */
 uint32_t test_shapes_geometry_checksum_impl(void *instance, pp_bytes data, uint64_t *out,
                                             pp_call_ctx *ctx) {
-    uint64_t sum = 0;
+    uint64_t hash = UINT64_C(0xcbf29ce484222325);
     size_t i;
     (void)instance;
     (void)ctx;
-    for (i = 0; i < data.len; i++) sum += data.ptr[i];
-    *out = sum;
+    for (i = 0; i < data.len; i++) hash = (hash ^ data.ptr[i]) * UINT64_C(0x100000001b3);
+    *out = hash;
     return PP_STATUS_OK;
 }
 
-/* An optional '-' and decimal digits, at least one; advances *p. */
-static int parse_int(const uint8_t **p, const uint8_t *end, int32_t *out) {
+static int is_space(uint8_t c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* An s32 in [p, end), surrounding whitespace allowed, an optional sign. */
+static int parse_int(const uint8_t *p, const uint8_t *end, int32_t *out) {
     int neg = 0;
     int64_t v = 0;
-    const uint8_t *s = *p;
-    if (s < end && *s == '-') {
-        neg = 1;
-        s++;
+    while (p < end && is_space(*p)) p++;
+    while (end > p && is_space(end[-1])) end--;
+    if (p < end && (*p == '-' || *p == '+')) neg = *p++ == '-';
+    if (p == end) return 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9') return 0;
+        v = v * 10 + (*p - '0');
+        if (v > INT64_C(2147483648)) return 0;
     }
-    if (s == end || *s < '0' || *s > '9') return 0;
-    while (s < end && *s >= '0' && *s <= '9') {
-        v = v * 10 + (*s - '0');
-        if (v > 2147483648LL) return 0;
-        s++;
-    }
-    if (!neg && v > 2147483647LL) return 0;
+    if (!neg && v > INT64_C(2147483647)) return 0;
     *out = (int32_t)(neg ? -v : v);
-    *p = s;
     return 1;
 }
 
 uint32_t test_shapes_geometry_parse_point_impl(void *instance, pp_str text,
                                                test_shapes_geometry_result_point_string *out,
                                                pp_call_ctx *ctx) {
-    const uint8_t *p = text.ptr, *end = text.ptr + text.len;
+    const uint8_t *end = text.ptr + text.len;
+    const uint8_t *comma = text.len ? (const uint8_t *)memchr(text.ptr, ',', text.len) : NULL;
     test_shapes_geometry_point pt;
+    char *msg;
+    int len;
     (void)instance;
-    (void)ctx;
-    if (text.len != 0 && parse_int(&p, end, &pt.x) && p < end && *p == ',' && (++p, 1) &&
-        parse_int(&p, end, &pt.y) && p == end) {
+    if (comma != NULL && parse_int(text.ptr, comma, &pt.x) && parse_int(comma + 1, end, &pt.y)) {
         out->is_err = false;
         out->payload.ok = pt;
-    } else {
-        out->is_err = true;
-        out->payload.err = lit("expected `x,y`");
+        return PP_STATUS_OK;
     }
+    /* "`<text>` is not `x,y`" */
+    len = (int)text.len + (int)strlen("`` is not `x,y`");
+    msg = (char *)pp_arena_alloc(ctx->arena, (size_t)len, 1);
+    if (msg == NULL) return fail_with(ctx, PP_STATUS_OUT_OF_MEMORY, "parse-point: arena exhausted");
+    msg[0] = '`';
+    if (text.len) memcpy(msg + 1, text.ptr, text.len);
+    memcpy(msg + 1 + text.len, "` is not `x,y`", strlen("` is not `x,y`"));
+    out->is_err = true;
+    out->payload.err.ptr = (const uint8_t *)msg;
+    out->payload.err.len = (size_t)len;
     return PP_STATUS_OK;
 }
 
