@@ -22,7 +22,9 @@ use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// One thread's read-side state.
+/// One thread's read-side state. Aligned to two cache lines so that threads' records never
+/// share one (the adjacent-line prefetcher pairs lines).
+#[repr(align(128))]
 struct Reader {
     /// Odd while the owning thread is inside a guarded call; written only by that thread.
     seq: AtomicU64,
@@ -57,6 +59,16 @@ impl Drop for Releaser {
         let r = RECORD.with(|c| c.replace(std::ptr::null()));
         // SAFETY: records are leaked, so the pointer stays valid forever.
         if let Some(r) = unsafe { r.as_ref() } {
+            // A thread can exit inside a section (a C host's `pp_guard_enter` without its
+            // `pp_guard_exit`). It runs nothing any more, so close the section: left odd, the
+            // record would stall every writer forever, and its next owner's sections would
+            // read as closed (even) while open.
+            let seq = r.seq.load(Ordering::Relaxed);
+            if seq % 2 == 1 {
+                r.seq.store(seq + 1, Ordering::Release);
+            }
+            // A guarded call from a later destructor of this thread starts afresh.
+            DEPTH.with(|d| d.set(0));
             r.in_use.store(false, Ordering::Release);
         }
     }

@@ -128,8 +128,8 @@ unsafe extern "C" fn host_capability(host: *const HostApi, cap: u32) -> u32 {
         c if c == Capability::HostContracts as u32 => 1,
         c if c == Capability::CallArena as u32 => 1,
         c if c == Capability::GuardedCall as u32 => 1,
-        // SAFETY: checked above.
         c if c == Capability::HotReload as u32 => {
+            // SAFETY: a table the runtime handed out (checked above).
             unsafe { inner(host) }.map_or(0, |rt| u32::from(rt.hot_reload))
         }
         _ => 0,

@@ -98,15 +98,34 @@ pub(crate) fn open(bundle: &str, path: &Path) -> Result<libloading::Library, Err
 
 /// Maps a private copy of the library, so a reload gets the code now on disk even when the
 /// path is the one already loaded (`dlopen` would hand back the mapped image by name). The copy
-/// is unlinked as soon as it is mapped: nothing is left behind, even after a crash.
+/// has a unique name (a stale image `dlclose` could not unload never matches it) and is
+/// unlinked as soon as it is mapped: nothing is left behind, even after a crash. It goes to a
+/// memory-backed directory when there is one, since creating and unlinking a file on a
+/// journaled disk costs more than the rest of a reload.
 fn open_fresh_copy(bundle: &str, path: &Path) -> Result<libloading::Library, Error> {
+    let mut last = None;
+    for dir in reload_dirs() {
+        match open_copy_in(bundle, path, &dir) {
+            Ok(lib) => return Ok(lib),
+            // A memory-backed directory may be mounted `noexec`; the next one may work.
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::LibraryLoad {
+        bundle: bundle.to_owned(),
+        path: path.to_owned(),
+        message: "no directory to copy it to for reloading".into(),
+    }))
+}
+
+fn open_copy_in(bundle: &str, path: &Path, dir: &Path) -> Result<libloading::Library, Error> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let file = path
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let copy = std::env::temp_dir().join(format!(
+    let copy = dir.join(format!(
         "polyplug-{}-{}-{file}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
@@ -126,6 +145,24 @@ fn open_fresh_copy(bundle: &str, path: &Path) -> Result<libloading::Library, Err
     });
     let _ = std::fs::remove_file(&copy);
     opened
+}
+
+/// Where reload copies go, in order of preference: `POLYPLUG_RELOAD_DIR` if set; else
+/// `/dev/shm` (tmpfs, on Linux) when it is a writable directory, then the system's temporary
+/// directory.
+fn reload_dirs() -> Vec<PathBuf> {
+    if let Some(dir) = std::env::var_os("POLYPLUG_RELOAD_DIR") {
+        return vec![PathBuf::from(dir)];
+    }
+    let mut dirs = Vec::with_capacity(2);
+    let shm = Path::new("/dev/shm");
+    if cfg!(target_os = "linux")
+        && std::fs::metadata(shm).is_ok_and(|m| m.is_dir() && !m.permissions().readonly())
+    {
+        dirs.push(shm.to_owned());
+    }
+    dirs.push(std::env::temp_dir());
+    dirs
 }
 
 /// The message a failed init left in its context, or the status's description.
