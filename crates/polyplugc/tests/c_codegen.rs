@@ -13,18 +13,20 @@
 //!   of its `polyplug-uninstalled.pc`; then run the host on a bundle of the provider. The host
 //!   checks every function's result, an error with its message, a panic, the contract check,
 //!   a hot reload and the stale handle after an unload, and exits 0 only if all hold. The pair
-//!   is built once as C and once as C++ (where `boom` throws).
+//!   is built once as C and once as C++ (where `boom` throws);
+//! * run the same hosts on the Rust guest fixture (`tests/fixtures/guest-plugin`, written with
+//!   polyplug-guest): a Rust plugin answers C and C++ hosts through the generated header.
 
 use polyplug_contract::{Contract, Function, Param, Type, Version};
-use polyplug_testkit::{cdylib_dir, lib_file_name, make_bundle, BundleSpec};
+use polyplug_testkit::{
+    cdylib_dir, geometry, guest_fixture, lib_file_name, make_bundle, BundleSpec,
+};
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
-/// The `provides` entry of a geometry bundle.
-const GEOMETRY: &str = "test:shapes/geometry@1.0.0";
 /// A host that has not finished by then is stuck (a run takes well under a second).
 const HOST_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -444,7 +446,7 @@ fn provider_and_host(lang: Lang) {
     let bundle = make_bundle(
         &BundleSpec::new(format!("geometry-{lang:?}").to_lowercase())
             .library(provider)
-            .provides(GEOMETRY),
+            .provides(geometry::PROVIDES),
     );
     // As C++, boom() throws: the message proves the header's thunk caught the exception.
     let boom = match lang {
@@ -462,4 +464,23 @@ fn c_host_calls_c_provider_through_the_generated_header() {
 #[test]
 fn cpp_host_calls_cpp_provider_through_the_generated_header() {
     provider_and_host(Lang::Cpp);
+}
+
+/// The acceptance test of the C header: a plugin written with polyplug-guest (the Rust guest
+/// fixture, `tests/fixtures/guest-plugin`) answers a C host, and a C++ host, that use only the
+/// generated header. The hosts run every check they run against the C provider.
+#[test]
+fn c_and_cpp_hosts_call_the_rust_guest_fixture() {
+    let dir = temp_dir();
+    let gen = dir.path().join("gen");
+    generate(&gen);
+    let bundle = make_bundle(
+        &BundleSpec::new("geometry-rust-guest")
+            .library(guest_fixture())
+            .provides(geometry::PROVIDES),
+    );
+    for lang in [Lang::C, Lang::Cpp] {
+        let host = build_host(lang, &gen, dir.path());
+        run_host(&host, bundle.path(), geometry::BOOM_MESSAGE, dir.path());
+    }
 }
