@@ -1,24 +1,65 @@
 //! The `polyplug` command.
 //!
-//! `polyplug demo` loads a native plugin written in C as a bundle and calls it through the
-//! runtime's paths: the cached interface, a runtime call that resolves every time, and a
-//! plugin calling another plugin through the host API, with the measured cost of each.
+//! ```text
+//! polyplug inspect <bundle-dir>                               what a bundle is and provides, in WIT
+//! polyplug call <bundle-dir> <contract> <function> [<json>]   call any function with JSON arguments
+//! polyplug check <bundle-dir>                                 bundle.toml, WIT and library agree
+//! polyplug demo [--calls N]                                   the C demo plugin, every call path timed
+//! ```
+//!
+//! Each command loads the bundle into a fresh runtime of its own. Failures are one line on
+//! stderr, `polyplug: error: ...`, and a non-zero exit status (2 for a command line that does
+//! not parse); `check` prints one such line per problem it finds. A panic inside the command is
+//! caught and reported the same way, never as a backtrace.
 
+mod call;
+mod check;
 mod demo;
+mod inspect;
+mod load;
 
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Load plugins written in any language and call them through one stable C ABI.
 #[derive(Parser)]
 #[command(name = "polyplug", version, about)]
 struct Cli {
+    /// Print the runtime's log records (loads, unloads, warnings) to stderr.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Show a bundle's manifest and the WIT of every contract it provides.
+    Inspect {
+        /// The bundle directory (with `bundle.toml`).
+        bundle: PathBuf,
+    },
+    /// Call a function of a contract a bundle provides, with JSON arguments; prints the result
+    /// as JSON.
+    Call {
+        /// The bundle directory (with `bundle.toml`).
+        bundle: PathBuf,
+        /// The contract: `namespace:package/interface`, optionally with `@version`.
+        contract: String,
+        /// The function's name.
+        function: String,
+        /// The arguments: a JSON array in parameter order, or an object keyed by parameter
+        /// name. Defaults to `[]`.
+        #[arg(default_value = "[]")]
+        args: String,
+    },
+    /// Check a bundle: its bundle.toml, its WIT against `provides`, and what its library
+    /// registers against the WIT. Reports every problem.
+    Check {
+        /// The bundle directory (with `bundle.toml`).
+        bundle: PathBuf,
+    },
     /// Load the demo plugin and call it every way the runtime offers, with timings.
     Demo {
         /// Calls per measured path.
@@ -27,16 +68,81 @@ enum Command {
     },
 }
 
+/// What a command failed with: shown as one line.
+pub(crate) type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+/// A message on one line: inner line breaks become `; `.
+pub(crate) fn one_line(text: &str) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join("; ")
+}
+
+pub(crate) fn error_line(message: &str) {
+    eprintln!("polyplug: error: {}", one_line(message));
+}
+
+fn run(cli: Cli) -> CliResult<ExitCode> {
+    let verbose = cli.verbose;
+    match cli.command {
+        Command::Inspect { bundle } => inspect::run(&bundle, verbose).map(|()| ExitCode::SUCCESS),
+        Command::Call {
+            bundle,
+            contract,
+            function,
+            args,
+        } => call::run(&bundle, &contract, &function, &args, verbose).map(|()| ExitCode::SUCCESS),
+        Command::Check { bundle } => check::run(&bundle, verbose),
+        Command::Demo { calls } => demo::run(calls).map(|()| ExitCode::SUCCESS),
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Demo { calls } => demo::run(calls),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    // A panic is a bug in polyplug or a plugin: one line, no backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("unknown panic");
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        error_line(&format!("internal error{place}: {message}"));
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
         Err(e) => {
-            eprintln!("polyplug: {e}");
+            // clap's message up to its usage block, on one line.
+            let text = e.to_string();
+            let message: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let message = message.join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            error_line(&format!("{message} (see `polyplug --help`)"));
+            return ExitCode::from(2);
+        }
+    };
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
+            error_line(&e.to_string());
             ExitCode::FAILURE
         }
+        // The hook has reported it.
+        Err(_) => ExitCode::FAILURE,
     }
 }
