@@ -3,8 +3,10 @@
 //! `polyplugc --lang c` writes `test_shapes_geometry.h` (from `tests/fixtures/wit/geometry.wit`)
 //! and `demo_logs_filter.h` (from the log-pipeline example). These tests:
 //!
-//! * compile both headers warning-free as C11 (`-pedantic`) and C++17, with and without the
-//!   provider implementation;
+//! * compile both headers warning-free as C11 (`-pedantic`) and C++17, alone, with the provider
+//!   implementation and with a stateful one; likewise a contract using every supported kind
+//!   (each layout checked by the header's static asserts), one without functions, and one with
+//!   64-bit flags;
 //! * prove the layout checks are live: a header whose struct disagrees with the ABI's layout
 //!   fails to compile;
 //! * build a provider (`tests/c/geometry_provider.c`, on the header's stubs) as a shared library
@@ -276,22 +278,33 @@ fn wait_with_timeout(child: &mut std::process::Child, timeout: Duration) -> Opti
     }
 }
 
-/// Writes a source file that includes `header`, optionally with the provider implementation.
-fn includer(dir: &Path, header: &str, implementation: bool) -> PathBuf {
+/// Which parts of a header a translation unit compiles.
+#[derive(Clone, Copy, Debug)]
+enum Part {
+    /// The declarations and the host caller.
+    Header,
+    /// Plus the provider implementation (`<PREFIX>_IMPLEMENTATION`).
+    Provider,
+    /// Plus a stateful provider (`<PREFIX>_STATEFUL`).
+    StatefulProvider,
+}
+
+const PARTS: [Part; 3] = [Part::Header, Part::Provider, Part::StatefulProvider];
+
+/// Writes a source file that includes `header` with the macros `part` needs.
+fn includer(dir: &Path, header: &str, part: Part) -> PathBuf {
     let stem = header.trim_end_matches(".h");
+    let up = stem.to_ascii_uppercase();
     let mut text = String::new();
-    if implementation {
-        text.push_str(&format!(
-            "#define {}_IMPLEMENTATION\n",
-            stem.to_ascii_uppercase()
-        ));
+    if matches!(part, Part::Provider | Part::StatefulProvider) {
+        text.push_str(&format!("#define {up}_IMPLEMENTATION\n"));
+    }
+    if matches!(part, Part::StatefulProvider) {
+        text.push_str(&format!("#define {up}_STATEFUL\n"));
     }
     // Twice: the include guard and the implementation guard must both hold.
     text.push_str(&format!("#include \"{header}\"\n#include \"{header}\"\n"));
-    let path = dir.join(format!(
-        "include_{stem}{}.c",
-        if implementation { "_impl" } else { "" }
-    ));
+    let path = dir.join(format!("include_{stem}_{part:?}.c"));
     fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     path
 }
@@ -301,8 +314,8 @@ fn headers_compile_warning_free_as_c11_and_cpp17() {
     let dir = temp_dir();
     generate(dir.path());
     for header in ["test_shapes_geometry.h", "demo_logs_filter.h"] {
-        for implementation in [false, true] {
-            let source = includer(dir.path(), header, implementation);
+        for part in PARTS {
+            let source = includer(dir.path(), header, part);
             for lang in [Lang::C, Lang::Cpp] {
                 compile_object(lang, dir.path(), &source);
             }
@@ -348,6 +361,10 @@ interface every-kind {
     bytes-in-out: func(b: list<u8>, caller: list<list<u8>>, cx: u64) -> list<u8>;
     flag-only: func(args: perms) -> color;
 }
+
+interface no-functions {
+    record unused { x: u32 }
+}
 "#;
 
 #[test]
@@ -356,10 +373,18 @@ fn every_kind_compiles_with_checked_layouts() {
     let wit = dir.path().join("every-kind.wit");
     fs::write(&wit, EVERY_KIND).expect("writing the WIT");
     let written = polyplugc::generate(&wit, "c", dir.path()).expect("generating C");
-    let header = written[0].path.file_name().expect("a header name");
-    assert_eq!(header, "test_sink_every_kind.h");
-    let text = fs::read_to_string(&written[0].path).expect("the header");
-    assert!(!text.contains("#error"), "{text}");
+    let names: Vec<_> = written
+        .iter()
+        .map(|w| w.path.file_name().expect("a header name"))
+        .collect();
+    assert_eq!(
+        names,
+        ["test_sink_every_kind.h", "test_sink_no_functions.h"]
+    );
+    for w in &written {
+        let text = fs::read_to_string(&w.path).expect("the header");
+        assert!(!text.contains("#error"), "{text}");
+    }
     // Flags beyond 32 bits exist only in contracts built in code (WIT stops at 32).
     let wide = Contract::new(
         "test:sink/wide",
@@ -380,9 +405,13 @@ fn every_kind_compiles_with_checked_layouts() {
         polyplugc::emit::c::header(&wide),
     )
     .expect("writing the header");
-    for header in ["test_sink_every_kind.h", "test_sink_wide.h"] {
-        for implementation in [false, true] {
-            let source = includer(dir.path(), header, implementation);
+    for header in [
+        "test_sink_every_kind.h",
+        "test_sink_no_functions.h",
+        "test_sink_wide.h",
+    ] {
+        for part in PARTS {
+            let source = includer(dir.path(), header, part);
             for lang in [Lang::C, Lang::Cpp] {
                 compile_object(lang, dir.path(), &source);
             }
@@ -404,7 +433,7 @@ fn a_layout_mismatch_fails_to_compile() {
         good.replace(field, "    int64_t y;\n} test_shapes_geometry_point;"),
     )
     .expect("writing the header");
-    let source = includer(dir.path(), "test_shapes_geometry.h", false);
+    let source = includer(dir.path(), "test_shapes_geometry.h", Part::Header);
     for lang in [Lang::C, Lang::Cpp] {
         let mut cmd = lang.compiler();
         cmd.args(&pc_flags().cflags)

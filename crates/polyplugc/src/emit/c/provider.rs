@@ -117,7 +117,7 @@ impl Ctx<'_> {
              #endif\n\n\
              #ifdef __cplusplus\nextern \"C\" {{\n#endif\n\n\
              #if {catches}\n\
-             static uint32_t {caught}(pp_call_ctx *ctx, const char *what) {{\n    \
+             static inline uint32_t {caught}(pp_call_ctx *ctx, const char *what) {{\n    \
                  if (ctx != NULL && what != NULL) pp_set_error(ctx->host, ctx, what, strlen(what));\n    \
                  return PP_STATUS_PANIC;\n\
              }}\n\
