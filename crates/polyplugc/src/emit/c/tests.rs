@@ -43,6 +43,9 @@ fn callers_and_stubs_have_the_documented_signatures() {
         "#define TEST_SHAPES_GEOMETRY_STYLE_FILLED (UINT32_C(1) << 2)",
         "#define TEST_SHAPES_GEOMETRY_SHAPE_KIND_TALL UINT32_C(2)",
         "static const pp_contract_desc test_shapes_geometry_contract = {",
+        // `bool` (option and result flags) is one byte, checked on every target.
+        "PP_STATIC_ASSERT(sizeof(bool) == 1, \"bool: size\");",
+        "typedef struct test_shapes_geometry_option_char {\n    bool is_some;\n    uint32_t value;\n}",
     ] {
         assert!(h.contains(decl), "missing `{decl}`:\n{h}");
     }

@@ -274,7 +274,8 @@ impl Ctx<'_> {
     /// The checks of every scalar's size and alignment (C's `bool`, `float` and `double` are
     /// what the ABI says on every target polyplug supports, but a header says so out loud).
     pub fn scalar_checks(&self) -> Vec<String> {
-        let mut checks = Vec::new();
+        // `bool` always: option and result flags are `bool` too.
+        let mut checks = StructChecks::sized(&self.align_macro, "bool", 1, 1).finish();
         for def in self.types.defs() {
             // Views hold pointers: they are checked with the pointer-width-dependent layouts.
             if matches!(def.ty, Type::String | Type::Bytes) {
