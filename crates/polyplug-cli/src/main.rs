@@ -66,6 +66,9 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         calls: u32,
     },
+    /// Panics on purpose: the tests' way to check that a panic is one line, not a backtrace.
+    #[command(hide = true, name = "internal-panic-test")]
+    PanicTest,
 }
 
 /// What a command failed with: shown as one line.
@@ -97,6 +100,7 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
         } => call::run(&bundle, &contract, &function, &args, verbose).map(|()| ExitCode::SUCCESS),
         Command::Check { bundle } => check::run(&bundle, verbose),
         Command::Demo { calls } => demo::run(calls).map(|()| ExitCode::SUCCESS),
+        Command::PanicTest => panic!("panic requested\nover two lines"),
     }
 }
 
