@@ -386,3 +386,57 @@ fn check_reports_missing_wit_and_contracts_and_load_failures_together() {
         "malformed bundle.toml",
     );
 }
+
+// ---- the guest fixture: every kind of the geometry contract ----
+
+fn shapes() -> Bundle {
+    use polyplug_testkit::{geometry, guest_fixture};
+    let b = make_bundle(
+        &BundleSpec::new("shapes")
+            .library(guest_fixture())
+            .provides(geometry::PROVIDES),
+    );
+    write_wit(
+        &b,
+        "wit",
+        &[(
+            "geometry.wit",
+            include_str!("../../../tests/fixtures/wit/geometry.wit"),
+        )],
+    );
+    b
+}
+
+#[test]
+fn geometry_calls_and_checks_through_the_cli() {
+    let b = shapes();
+    let o = call(
+        b.path(),
+        "test:shapes/geometry",
+        "describe",
+        r#"{"r": {"origin": {"x": 0, "y": 0}, "size": {"x": 2, "y": 2}}, "name": "sq"}"#,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("the result is JSON");
+    assert_eq!(
+        v,
+        json!({"text": "sq: 2x2 at (0, 0)", "tags": ["sq", "square"], "style": ["filled"], "kind": "square", "area": 4})
+    );
+    let o = call(b.path(), "test:shapes/geometry", "parse-point", r#"["x"]"#);
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("the result is JSON");
+    assert_eq!(v, json!({"err": "`x` is not `x,y`"}));
+    let o = polyplug([OsStr::new("inspect"), b.path().as_os_str()]);
+    assert!(
+        stdout(&o).contains("    describe: func(r: rect, name: string) -> label;"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("    flags style {"), "{}", stdout(&o));
+    let o = polyplug([OsStr::new("check"), b.path().as_os_str()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("test:shapes/geometry@1.0.0: the library's 11 functions match the WIT"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -339,3 +339,72 @@ fn malformed_results_are_errors() {
         }
     }
 }
+
+// ---- every kind through a real provider: the guest fixture's geometry contract ----
+
+#[test]
+fn every_kind_crosses_a_real_provider_through_json() {
+    use polyplug_testkit::{geometry, guest_fixture};
+    let rt = Runtime::new().unwrap();
+    let b = make_bundle(
+        &BundleSpec::new("shapes")
+            .library(guest_fixture())
+            .provides(geometry::PROVIDES),
+    );
+    rt.load_bundle(b.path()).unwrap();
+    let h = rt.find_ref(geometry::PROVIDES).unwrap();
+    let rect = json!({"origin": {"x": 1, "y": 2}, "size": {"x": 30, "y": 4}});
+    assert_eq!(
+        call(&rt, h, "translate", json!([rect, {"x": -1, "y": 10}])).unwrap(),
+        json!({"origin": {"x": 0, "y": 12}, "size": {"x": 30, "y": 4}})
+    );
+    // Records with strings, lists, flags, options and enums in the result.
+    assert_eq!(
+        call(&rt, h, "describe", json!({"r": rect, "name": "box"})).unwrap(),
+        json!({
+            "text": geometry::describe_text("box", 1, 2, 30, 4),
+            "tags": ["box", "wide"],
+            "style": ["bold", "filled"],
+            "kind": "wide",
+            "area": 120,
+        })
+    );
+    let empty = json!({"origin": {"x": 0, "y": 0}, "size": {"x": 0, "y": 5}});
+    let d = call(&rt, h, "describe", json!([empty, ""])).unwrap();
+    assert_eq!(d["kind"], Value::Null);
+    assert_eq!(d["style"], json!(["dashed", "filled"]));
+    assert_eq!(
+        call(&rt, h, "checksum", json!(["polyplug"])).unwrap(),
+        json!(geometry::checksum(b"polyplug"))
+    );
+    assert_eq!(
+        call(&rt, h, "parse-point", json!([" 3, -4 "])).unwrap(),
+        json!({"ok": {"x": 3, "y": -4}})
+    );
+    assert_eq!(
+        call(&rt, h, "parse-point", json!(["nope"])).unwrap(),
+        json!({"err": geometry::parse_error("nope")})
+    );
+    assert_eq!(
+        call(&rt, h, "sum", json!([[1.5, 2.25, -1]])).unwrap(),
+        json!(2.75)
+    );
+    assert_eq!(
+        call(&rt, h, "swap", json!([[7, u64::MAX]])).unwrap(),
+        json!([u64::MAX, 7])
+    );
+    assert_eq!(
+        call(&rt, h, "initial", json!(["élan"])).unwrap(),
+        json!("é")
+    );
+    assert_eq!(call(&rt, h, "initial", json!([""])).unwrap(), Value::Null);
+    assert_eq!(call(&rt, h, "echo", json!(["ünï"])).unwrap(), json!("ünï"));
+    match call(&rt, h, "fail", json!(["custom"])) {
+        Err(Error::CallFailed {
+            status: Status::Error,
+            message,
+            ..
+        }) => assert_eq!(message, "custom"),
+        other => panic!("expected CallFailed, got {other:?}"),
+    }
+}
