@@ -7,10 +7,13 @@ use polyplug::abi::{
 };
 use polyplug::capi::*;
 use polyplug::{Runtime, Status, Version};
-use polyplug_testkit::{counter, make_bundle, rust_fixture, BundleSpec};
+use polyplug_testkit::{
+    counter, fixture_lib, make_bundle, reload, rust_fixture, Bundle, BundleSpec,
+};
 use std::ffi::{c_void, CStr, CString};
 use std::ptr::{null, null_mut};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 const OK: u32 = 0;
 const NULL: u32 = Status::NullPointer as u32;
@@ -507,6 +510,366 @@ fn loader_libraries_need_the_entry_symbol() {
             Status::LoadFailed as u32
         );
         assert!(errmsg().contains("pp_loader_entry"), "{}", errmsg());
+        pp_runtime_free(rt);
+    }
+}
+
+// ---- lifecycle: unload, reload and guarded sections ----
+
+const VALUE: &str = reload::NAME;
+const BUSY: u32 = Status::Busy as u32;
+
+/// A reloadable fixture bundle (`get(x) = x * 10 + variant`).
+fn reload_bundle(name: &str, build: &str) -> Bundle {
+    make_bundle(
+        &BundleSpec::new(name)
+            .library(fixture_lib(build))
+            .provides(reload::PROVIDES),
+    )
+}
+
+/// Replaces a bundle's library by renaming a new file over it (never in place).
+fn swap_library(bundle: &Bundle, build: &str) {
+    let dest = bundle.library_path();
+    let tmp = dest.with_extension("next");
+    std::fs::copy(fixture_lib(build), &tmp).expect("copying the new library next to the old");
+    std::fs::rename(&tmp, dest).expect("renaming the new library over the old");
+}
+
+/// Loads `b` through the C API and returns its id.
+///
+/// # Safety
+/// `rt` must be a live runtime.
+unsafe fn load(rt: *const Runtime, b: &Bundle) -> u64 {
+    let dir = b.path().to_str().expect("temporary paths are UTF-8");
+    let dir = CString::new(dir).expect("paths hold no NUL");
+    let mut id = 0u64;
+    // SAFETY: live runtime (the caller's promise), NUL-terminated dir, writable id.
+    let st = unsafe { pp_load_bundle(rt, dir.as_ptr(), &mut id) };
+    assert_eq!(st, OK, "{}", errmsg());
+    id
+}
+
+/// The highest-priority provider of `name` at 1.0.0 or later.
+///
+/// # Safety
+/// `rt` must be a live runtime.
+unsafe fn find(rt: *const Runtime, name: &str) -> Result<Handle, u32> {
+    let name = CString::new(name).expect("contract names hold no NUL");
+    let mut h = Handle::NULL;
+    // SAFETY: live runtime, NUL-terminated name, valid version and out-parameter.
+    match unsafe { pp_find(rt, name.as_ptr(), &Version::new(1, 0, 0), &mut h) } {
+        OK => Ok(h),
+        st => Err(st),
+    }
+}
+
+/// A `u32 -> u32` (or `() -> u32`) function of the reload fixture through `pp_call`, on a
+/// fresh context.
+///
+/// # Safety
+/// `rt` must be a live runtime; `func` a reload fixture function.
+unsafe fn call(rt: *const Runtime, h: &Handle, func: u32, x: u32) -> Result<u32, u32> {
+    let mut cx = null_mut();
+    // SAFETY: live runtime, writable out-parameter.
+    assert_eq!(unsafe { pp_context_new(rt, &mut cx) }, OK);
+    let mut out = 0u32;
+    // SAFETY: every reload fixture function takes at most one u32 and returns one u32; `cx`
+    // is live and freed once just below.
+    let st = unsafe {
+        let st = pp_call(
+            rt,
+            h,
+            func,
+            &x as *const u32 as *const c_void,
+            &mut out as *mut u32 as *mut c_void,
+            cx,
+        );
+        pp_context_free(cx);
+        st
+    };
+    if st == OK {
+        Ok(out)
+    } else {
+        Err(st)
+    }
+}
+
+#[test]
+fn unload_through_the_c_api() {
+    // SAFETY: `rt` comes from `new_runtime` and is freed once at the end; every handle and
+    // out-parameter is a live local.
+    unsafe {
+        assert_eq!(pp_unload_bundle(null(), 1, 0), NULL);
+        assert!(errmsg().contains("rt is NULL"), "{}", errmsg());
+        let rt = new_runtime();
+        let value = reload_bundle("value", reload::V1);
+        let dep = make_bundle(&BundleSpec::counter("dep").requires(reload::PROVIDES));
+        let value_id = load(rt, &value);
+        let dep_id = load(rt, &dep);
+        let h = find(rt, VALUE).unwrap();
+        let counter_h = find(rt, counter::NAME).unwrap();
+
+        for flags in [2, PP_UNLOAD_CASCADE | 4, u32::MAX] {
+            assert_eq!(
+                pp_unload_bundle(rt, value_id, flags),
+                Status::InvalidArgument as u32
+            );
+            assert!(
+                errmsg().contains(&format!("{flags:#x}")),
+                "{flags:#x}: {}",
+                errmsg()
+            );
+        }
+        assert_eq!(pp_unload_bundle(rt, 999, 0), Status::NotFound as u32);
+        assert!(errmsg().contains("999"), "{}", errmsg());
+        assert_eq!(pp_bundle_count(rt), 2, "nothing was unloaded");
+
+        // The dependent blocks the unload, and the message names it.
+        assert_eq!(pp_unload_bundle(rt, value_id, 0), BUSY);
+        let msg = errmsg();
+        assert!(msg.contains("`value`") && msg.contains("[dep]"), "{msg}");
+        assert_eq!(pp_bundle_count(rt), 2);
+        assert_eq!(call(rt, &h, reload::GET, 4), Ok(41));
+
+        // Not from inside a guarded section.
+        pp_guard_enter();
+        assert_eq!(pp_unload_bundle(rt, dep_id, 0), BUSY);
+        assert!(errmsg().contains("guarded"), "{}", errmsg());
+        pp_guard_exit();
+        assert_eq!(pp_bundle_count(rt), 2);
+
+        // Cascade unloads the dependent too.
+        assert_eq!(
+            pp_unload_bundle(rt, value_id, PP_UNLOAD_CASCADE),
+            OK,
+            "{}",
+            errmsg()
+        );
+        assert_eq!(pp_bundle_count(rt), 0);
+        let stale = Status::StaleHandle as u32;
+        assert_eq!(call(rt, &h, reload::GET, 4), Err(stale));
+        assert_eq!(call(rt, &counter_h, counter::INC, 4), Err(stale));
+        let mut iface = null();
+        assert_eq!(pp_resolve(rt, &h, &mut iface, null_mut()), stale);
+        assert_eq!(find(rt, VALUE), Err(Status::NotFound as u32));
+        assert_eq!(
+            pp_unload_bundle(rt, value_id, 0),
+            Status::NotFound as u32,
+            "already gone"
+        );
+
+        // Without dependents, flags 0 unloads.
+        let value_id = load(rt, &value);
+        assert_eq!(pp_unload_bundle(rt, value_id, 0), OK, "{}", errmsg());
+        assert_eq!(pp_bundle_count(rt), 0);
+        pp_runtime_free(rt);
+    }
+}
+
+/// What the C reload observer was told: `(bundle, name, phase, message)`.
+type ReloadLog = Mutex<Vec<(u64, String, u32, String)>>;
+
+unsafe extern "C" fn on_reload(
+    user: *mut c_void,
+    bundle: u64,
+    name: *const Str,
+    phase: u32,
+    message: *const Str,
+) {
+    // SAFETY: `user` is the test's `ReloadLog`, which outlives the runtime; the views are
+    // valid for this call.
+    let (log, name, message) = unsafe {
+        (
+            &*(user as *const ReloadLog),
+            (*name).to_str().expect("bundle names are UTF-8").to_owned(),
+            (*message).to_str().expect("messages are UTF-8").to_owned(),
+        )
+    };
+    log.lock()
+        .expect("the reload log lock")
+        .push((bundle, name, phase, message));
+}
+
+#[test]
+fn reload_through_the_c_api() {
+    let events: ReloadLog = Mutex::new(Vec::new());
+    let take = || std::mem::take(&mut *events.lock().unwrap());
+    // SAFETY: every runtime comes from `pp_runtime_new` and is freed once; the config is a
+    // live local, `on_reload` matches the callback type and `events` outlives the runtime; the
+    // handles and out-parameters are live locals.
+    unsafe {
+        assert_eq!(pp_reload_bundle(null(), 1), NULL);
+
+        // Without the flag: Unsupported.
+        let cold = new_runtime();
+        let b = reload_bundle("value", reload::V1);
+        let id = load(cold, &b);
+        assert_eq!(pp_reload_bundle(cold, id), Status::Unsupported as u32);
+        assert!(errmsg().contains("hot reload"), "{}", errmsg());
+        pp_runtime_free(cold);
+
+        let mut cfg: RuntimeConfig = std::mem::zeroed();
+        assert_eq!(pp_config_init(&mut cfg), OK);
+        cfg.flags = RuntimeConfig::FLAG_HOT_RELOAD;
+        cfg.reload_event = Some(on_reload);
+        cfg.reload_user = &events as *const ReloadLog as *mut c_void;
+        let mut rt = null_mut();
+        assert_eq!(pp_runtime_new(&cfg, &mut rt), OK);
+        let b = reload_bundle("value", reload::V1);
+        let id = load(rt, &b);
+        let h = find(rt, VALUE).unwrap();
+        assert_eq!(call(rt, &h, reload::GET, 4), Ok(41));
+        assert_eq!(pp_reload_bundle(rt, 999), Status::NotFound as u32);
+        assert!(take().is_empty());
+
+        swap_library(&b, reload::V2);
+        assert_eq!(pp_reload_bundle(rt, id), OK, "{}", errmsg());
+        assert_eq!(
+            call(rt, &h, reload::GET, 4),
+            Ok(42),
+            "same handle, new code"
+        );
+        assert_eq!(
+            take(),
+            [
+                (id, "value".to_owned(), 1, String::new()),
+                (id, "value".to_owned(), 2, String::new())
+            ]
+        );
+
+        // A failing init: reported with its message, and build 2 keeps serving.
+        swap_library(&b, reload::INIT_FAILS);
+        assert_eq!(pp_reload_bundle(rt, id), Status::InitFailed as u32);
+        assert!(
+            errmsg().contains(reload::INIT_FAILS_MESSAGE),
+            "{}",
+            errmsg()
+        );
+        let seen = take();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!(seen[0], (id, "value".to_owned(), 1, String::new()));
+        assert_eq!((seen[1].0, seen[1].1.as_str(), seen[1].2), (id, "value", 3));
+        assert!(
+            seen[1].3.contains(reload::INIT_FAILS_MESSAGE),
+            "{:?}",
+            seen[1].3
+        );
+        assert_eq!(call(rt, &h, reload::GET, 4), Ok(42));
+
+        // Not from inside a guarded section (and nothing is reported).
+        swap_library(&b, reload::V1);
+        pp_guard_enter();
+        assert_eq!(pp_reload_bundle(rt, id), BUSY);
+        pp_guard_exit();
+        assert!(take().is_empty());
+        assert_eq!(pp_reload_bundle(rt, id), OK, "{}", errmsg());
+        assert_eq!(call(rt, &h, reload::GET, 5), Ok(51));
+        assert_eq!(take().len(), 2);
+        pp_runtime_free(rt);
+    }
+}
+
+#[test]
+fn guarded_sections_around_cached_calls_through_the_c_api() {
+    // SAFETY: `rt` comes from `new_runtime` and is freed once at the end, after the scoped
+    // holder thread has been joined; `iface` and `rev` come from a successful `pp_resolve` and
+    // are used only while the revision word shows them current inside a guarded section (or
+    // the revision word alone, which lives as long as the runtime); `get`, `hold` and
+    // `in-flight` take at most one u32 and return one u32.
+    unsafe {
+        let rt = new_runtime();
+        let b = reload_bundle("value", reload::V1);
+        let id = load(rt, &b);
+        let h = find(rt, VALUE).unwrap();
+        let (mut iface, mut rev) = (null(), null());
+        assert_eq!(pp_resolve(rt, &h, &mut iface, &mut rev), OK);
+        // `pp_revision_load` is a header inline: an acquire load of the word.
+        let word: &AtomicU32 = &*(rev as *const AtomicU32);
+        let revision = || word.load(Ordering::Acquire);
+        let seen = revision();
+        let iface: &Interface = &*iface;
+        let mut cx = null_mut();
+        assert_eq!(pp_context_new(rt, &mut cx), OK);
+        let direct = |func: u32, x: u32| {
+            let mut out = 0u32;
+            let f = (*iface.funcs.add(func as usize)).unwrap();
+            let st = f(
+                iface.provider,
+                &x as *const u32 as *const c_void,
+                &mut out as *mut u32 as *mut c_void,
+                pp_context_begin(cx),
+            );
+            assert_eq!(st, OK);
+            out
+        };
+
+        // Unpaired exits are ignored.
+        pp_guard_exit();
+        pp_guard_exit();
+        pp_guard_enter();
+        assert_eq!(revision(), seen);
+        assert_eq!(direct(reload::GET, 9), 91);
+        // The section is open: lifecycle changes are refused on this thread.
+        assert_eq!(pp_unload_bundle(rt, id, 0), BUSY);
+        pp_guard_exit();
+        pp_guard_exit();
+
+        // Another thread calls through the cached interface inside its section; the unload
+        // returns only after that section closed.
+        let closed = AtomicBool::new(false);
+        let mut ms = 300u32;
+        let rt_addr = rt as usize;
+        loop {
+            let unloaded = std::thread::scope(|s| {
+                let holder = s.spawn(|| {
+                    pp_guard_enter();
+                    assert_eq!(revision(), seen, "still current inside the section");
+                    let mut hcx = null_mut();
+                    assert_eq!(pp_context_new(rt_addr as *const Runtime, &mut hcx), OK);
+                    let mut out = 0u32;
+                    let f = (*iface.funcs.add(reload::HOLD as usize)).unwrap();
+                    let st = f(
+                        iface.provider,
+                        &ms as *const u32 as *const c_void,
+                        &mut out as *mut u32 as *mut c_void,
+                        pp_context_begin(hcx),
+                    );
+                    closed.store(true, Ordering::SeqCst);
+                    pp_guard_exit();
+                    pp_context_free(hcx);
+                    (st, out)
+                });
+                loop {
+                    if call(rt, &h, reload::IN_FLIGHT, 0) == Ok(1) {
+                        assert_eq!(pp_unload_bundle(rt, id, 0), OK, "{}", errmsg());
+                        assert!(
+                            closed.load(Ordering::SeqCst),
+                            "pp_unload_bundle returned inside another thread's section"
+                        );
+                        assert_eq!(holder.join().unwrap(), (OK, 1));
+                        return true;
+                    }
+                    if holder.is_finished() {
+                        // Finished before it was seen (a slow machine): hold longer.
+                        assert_eq!(holder.join().unwrap(), (OK, 1));
+                        return false;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            });
+            if unloaded {
+                break;
+            }
+            closed.store(false, Ordering::SeqCst);
+            ms *= 2;
+        }
+        assert_ne!(revision(), seen, "the unload moved the revision word");
+        assert_eq!(
+            call(rt, &h, reload::GET, 1),
+            Err(Status::StaleHandle as u32)
+        );
+        pp_context_free(cx);
         pp_runtime_free(rt);
     }
 }

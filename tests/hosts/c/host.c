@@ -61,6 +61,8 @@ static const char *status_name(uint32_t st) {
     case PP_STATUS_ALREADY_EXISTS: return "PP_STATUS_ALREADY_EXISTS";
     case PP_STATUS_PANIC: return "PP_STATUS_PANIC";
     case PP_STATUS_BUFFER_TOO_SMALL: return "PP_STATUS_BUFFER_TOO_SMALL";
+    case PP_STATUS_UNSUPPORTED: return "PP_STATUS_UNSUPPORTED";
+    case PP_STATUS_BUSY: return "PP_STATUS_BUSY";
     /* The header asks for a default branch: newer libraries may return other codes. */
     default: return pp_errstr(st);
     }
@@ -306,6 +308,50 @@ static void check_bad_arguments(const pp_runtime *rt, pp_context *cx, const pp_h
           "pp_contract_id depends on the major version");
 }
 
+/* ---- lifecycle: the guarded cached path, then unloading the Rust bundle ---- */
+
+static void check_lifecycle(const pp_runtime *rt, pp_context *cx, uint64_t rust_id, uint64_t c_id,
+                            const pp_handle *rust_counter, const pp_handle *relay) {
+    /* Resolve once; then, per batch of calls: open a section, check the revision, call, close. */
+    const pp_interface *iface = NULL;
+    const uint32_t *revision = NULL;
+    CHECK_STATUS(pp_resolve(rt, rust_counter, &iface, &revision), PP_STATUS_OK, "pp_resolve(rust counter)");
+    uint32_t seen = pp_revision_load(revision);
+    pp_guard_enter();
+    CHECK(pp_revision_load(revision) == seen, "the cached interface is current inside the guarded section");
+    inc_args ia = {6};
+    uint32_t inc = 0;
+    uint32_t st = iface->funcs[INC](iface->provider, &ia, &inc, pp_context_begin(cx));
+    CHECK(st == PP_STATUS_OK && inc == 7, "guarded cached inc(6) == 7 (%s, got %u)", status_name(st), (unsigned)inc);
+    CHECK_STATUS(pp_unload_bundle(rt, rust_id, 0), PP_STATUS_BUSY, "pp_unload_bundle inside a guarded section");
+    CHECK(strstr(pp_errmsg(), "guarded") != NULL, "pp_errmsg() says why: \"%s\"", pp_errmsg());
+    pp_guard_exit();
+    pp_guard_exit(); /* unpaired: ignored */
+    CHECK(pp_bundle_count(rt) == 2, "the refused unload changed nothing, and an unpaired pp_guard_exit is harmless");
+
+    CHECK_STATUS(pp_unload_bundle(NULL, rust_id, 0), PP_STATUS_NULL_POINTER, "pp_unload_bundle(rt NULL)");
+    CHECK_STATUS(pp_unload_bundle(rt, rust_id, 0x80), PP_STATUS_INVALID_ARGUMENT, "pp_unload_bundle(unknown flag)");
+    CHECK_STATUS(pp_reload_bundle(rt, c_id), PP_STATUS_UNSUPPORTED,
+                 "pp_reload_bundle without PP_CONFIG_FLAG_HOT_RELOAD");
+    CHECK_STATUS(pp_unload_bundle(rt, rust_id, 0), PP_STATUS_OK, "pp_unload_bundle(rust bundle)");
+    CHECK(pp_bundle_count(rt) == 1, "one bundle is left");
+    CHECK(pp_revision_load(revision) != seen, "the unload moved the cached interface's revision word");
+    CHECK_STATUS(pp_call(rt, rust_counter, INC, &ia, &inc, cx), PP_STATUS_STALE_HANDLE,
+                 "pp_call(the unloaded Rust counter's handle)");
+    const pp_interface *again = NULL;
+    CHECK_STATUS(pp_resolve(rt, rust_counter, &again, NULL), PP_STATUS_STALE_HANDLE,
+                 "pp_resolve(the unloaded Rust counter's handle)");
+    CHECK_STATUS(pp_unload_bundle(rt, rust_id, 0), PP_STATUS_NOT_FOUND, "pp_unload_bundle(rust bundle) again");
+
+    /* The C bundle is unaffected: its relay now sees one counter, its own. */
+    uint32_t n = 0;
+    CHECK_STATUS(pp_call(rt, relay, 1, NULL, &n, cx), PP_STATUS_OK, "relay count-counters() after the unload");
+    CHECK(n == 1, "relay count-counters() == 1 after the unload (got %u)", (unsigned)n);
+    uint32_t via = 0;
+    CHECK_STATUS(pp_call(rt, relay, 0, &ia, &via, cx), PP_STATUS_OK, "relay inc-via(6) after the unload");
+    CHECK(via == 7, "relay inc-via(6) == 7 through the C counter (got %u)", (unsigned)via);
+}
+
 /* ---- a C log sink, to show the callback and its user-data destructor work ---- */
 
 typedef struct {
@@ -417,6 +463,7 @@ int main(int argc, char **argv) {
     CHECK(n == 2, "the host contract did not change the counter count");
 
     check_bad_arguments(rt, cx, &counters[0]);
+    check_lifecycle(rt, cx, rust_id, c_id, &counters[1], &relay);
 
     pp_context_free(cx);
     pp_runtime_free(rt);
