@@ -293,17 +293,10 @@ fn top_level(t: &Types, p: &str, ty: &Type) -> String {
         Type::String => format!("pp::abi::Str::new({p})"),
         Type::Bytes => format!("pp::abi::Bytes::new({p})"),
         Type::List(e) if is_plain(e) => format!("pp::abi::List::new({p})"),
-        Type::List(e) => {
-            let arena = if t.needs_arena(e, Side::Host) {
-                "arena"
-            } else {
-                "_"
-            };
-            format!(
-                "pp::codec::list_into(arena, {p}, |{arena}, e| {})?",
-                t.lower(e, "e", Side::Host).as_result()
-            )
-        }
+        Type::List(e) => format!(
+            "pp::codec::list_into(arena, {p}, {})?",
+            t.lower_each(e, Side::Host)
+        ),
         ty if Types::host_param_by_value(ty) => {
             t.lower(ty, &format!("&{p}"), Side::Host).as_value()
         }

@@ -503,12 +503,7 @@ impl Types {
                 Expr::value(format!("pp::abi::List::new({}.as_slice())", recv(r)))
             }
             Type::List(e) => {
-                let arena = if self.needs_arena(e, side) {
-                    "arena"
-                } else {
-                    "_"
-                };
-                let each = format!("|{arena}, e| {}", self.lower(e, "e", side).as_result());
+                let each = self.lower_each(e, side);
                 let items = format!("{}.as_slice()", recv(r));
                 if guest {
                     Expr::call(format!("arena.list({items}, {each})"), false)
@@ -546,6 +541,19 @@ impl Types {
                 }
             }
             _ => Expr::value(deref(r)),
+        }
+    }
+
+    /// The encoder of one list element, `|arena, e| ...` (what `list`/`list_into` call).
+    pub fn lower_each(&self, e: &Type, side: Side) -> String {
+        let uses_arena = self.needs_arena(e, side);
+        match self.converted(e) {
+            // The element's own encoder has the closure's signature.
+            Some(c) if uses_arena => format!("lower_{}", c.stem),
+            _ => {
+                let arena = if uses_arena { "arena" } else { "_" };
+                format!("|{arena}, e| {}", self.lower(e, "e", side).as_result())
+            }
         }
     }
 
