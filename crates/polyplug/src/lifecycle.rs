@@ -8,6 +8,7 @@
 //! or inspecting bundles cannot deadlock against the unload waiting for it.
 //! See `docs/LIFECYCLE.md` for what each call path may assume.
 
+use crate::contract::ContractInfo;
 use crate::error::{Error, Result};
 use crate::guard;
 use crate::manifest::Manifest;
@@ -306,17 +307,13 @@ impl Runtime {
                     "`{}` goes from version {} to {}: a reload may only raise the minor or patch version",
                     old_c.name, old_c.version, new_c.version
                 ))
-            } else if new_c.funcs.len() < old_c.funcs.len()
-                || new_c.funcs.iter().zip(&old_c.funcs).any(|(n, o)| n != o)
-            {
-                Some(format!(
-                    "`{}` changes or removes functions (old: {}, new: {}); only appending is compatible",
-                    old_c.name,
-                    old_c.funcs.len(),
-                    new_c.funcs.len()
-                ))
             } else {
-                None
+                changed_function(old_c, new_c).map(|what| {
+                    format!(
+                        "`{}` {what}; a reload may only append functions",
+                        old_c.name
+                    )
+                })
             };
             if let Some(reason) = reason {
                 discard(state);
@@ -358,4 +355,32 @@ impl Runtime {
             bundles: vec![(old_record, old_state)],
         })
     }
+}
+
+/// How the new contract's functions break the old ones, if they do: a function removed, or one
+/// whose name, parameter or result types (not just their layouts) changed. Appended functions
+/// are compatible: a caller built for the old contract never calls them.
+fn changed_function(old: &ContractInfo, new: &ContractInfo) -> Option<String> {
+    let (old_fns, new_fns) = (
+        &old.model.contract().functions,
+        &new.model.contract().functions,
+    );
+    if new_fns.len() < old_fns.len() {
+        return Some(format!(
+            "goes from {} functions to {}",
+            old_fns.len(),
+            new_fns.len()
+        ));
+    }
+    old_fns
+        .iter()
+        .zip(new_fns)
+        .find(|(o, n)| o != n)
+        .map(|(o, n)| {
+            format!(
+                "changes `{}` into `{}`",
+                o.wit_signature(),
+                n.wit_signature()
+            )
+        })
 }
