@@ -362,8 +362,8 @@ mod tests {
             .hot_reload(true)
             .build()
             .expect("runtime");
-        // SAFETY: that runtime's own table.
         assert_eq!(
+            // SAFETY: that runtime's own table.
             unsafe { cap(hot.host_api(), Capability::HotReload as u32) },
             1
         );
