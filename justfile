@@ -4,6 +4,10 @@
 test:
     ./scripts/test.sh
 
+# The lifecycle stress and leak tests under valgrind's memcheck (small counts; zero errors).
+valgrind:
+    ./scripts/valgrind.sh
+
 # What CI runs.
 ci:
     ./.ci/run
