@@ -22,7 +22,9 @@
 //!    ```
 //! 3. **The implementation**: include the generated module, implement its trait, register it:
 //!    ```ignore
-//!    mod geometry {
+//!    // `pub`: a plugin uses only part of the generated API (a private module would warn about
+//!    // the rest being unused).
+//!    pub mod geometry {
 //!        polyplug_guest::include_contract!("test_shapes_geometry");
 //!    }
 //!    use geometry::{Geometry, Point};
@@ -64,6 +66,31 @@
 //!   `stateful_provider(factory)`: one implementation per instance (`create_instance` calls
 //!   `factory`), calls without an instance reaching a default one made at registration.
 //!
+//! For per-caller state, register `geometry::stateful_provider(MyType::default)` instead: each
+//! instance a host creates gets its own `MyType`.
+//!
+//! # Calling it from a host
+//!
+//! The same WIT gives a Rust host a typed caller: `polyplugc::build::rust_host(wit)` in the
+//! host's `build.rs`, then
+//!
+//! ```ignore
+//! pub mod geometry {
+//!     polyplug::include_caller!("test_shapes_geometry");
+//! }
+//! let rt = polyplug::Runtime::new()?;
+//! rt.load_bundle("bundles/shapes")?;
+//! let mut cx = rt.call_context()?;
+//! // Guarded (the default): safe against a concurrent reload or unload.
+//! let mut shapes = geometry::GeometryCaller::find(&rt)?;
+//! let moved = shapes.translate(&mut cx, &rect, &geometry::Point { x: 1, y: 2 })?;
+//! let text: String = shapes.echo(&mut cx, "hi")?;
+//! // Per-instance state of a stateful provider:
+//! let mut mine = shapes.create_instance(&mut cx)?;
+//! // Opt-in cached path (the host quiesces callers before reloading or unloading):
+//! let mut fast = geometry::GeometryCachedCaller::find(&rt)?;
+//! ```
+//!
 //! # What the SDK guarantees
 //!
 //! * **Panics never cross the boundary.** Every call runs inside `catch_unwind`; a panic is
@@ -92,7 +119,8 @@ pub use provider::{plugin_fini, plugin_init};
 
 /// Includes the guest glue that `polyplugc::build::rust_guest` generated for a contract, by
 /// its file stem: `include_contract!("test_shapes_geometry")` includes
-/// `$OUT_DIR/polyplug/test_shapes_geometry_guest.rs`. Use it inside a module of its own.
+/// `$OUT_DIR/polyplug/test_shapes_geometry_guest.rs`. Use it inside a module of its own (a
+/// `pub mod`, or one with `#[allow(dead_code)]`: a plugin rarely uses all of the generated API).
 #[macro_export]
 macro_rules! include_contract {
     ($stem:literal) => {
