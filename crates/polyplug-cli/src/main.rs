@@ -4,7 +4,7 @@
 //! polyplug inspect <bundle-dir>                               what a bundle is and provides, in WIT
 //! polyplug call <bundle-dir> <contract> <function> [<json>]   call any function with JSON arguments
 //! polyplug check <bundle-dir>                                 bundle.toml, WIT and library agree
-//! polyplug demo [--calls N]                                   the C demo plugin, every call path timed
+//! polyplug demo [--calls N] [--output FILE]                   the log pipeline: C and Rust plugins filter a log
 //! ```
 //!
 //! Each command loads the bundle into a fresh runtime of its own. Failures are one line on
@@ -60,11 +60,15 @@ enum Command {
         /// The bundle directory (with `bundle.toml`).
         bundle: PathBuf,
     },
-    /// Load the demo plugin and call it every way the runtime offers, with timings.
+    /// Run the log pipeline (examples/log-pipeline): four plugins in C and Rust filter a sample
+    /// log, one is hot-reloaded mid-stream; then every call path is timed.
     Demo {
-        /// Calls per measured path.
+        /// Calls per measured call path (0 skips them).
         #[arg(long, default_value_t = 1_000_000)]
         calls: u32,
+        /// Also write every output line of the pipeline to this file.
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
     /// Panics on purpose: the tests' way to check that a panic is one line, not a backtrace.
     #[command(hide = true, name = "internal-panic-test")]
@@ -99,7 +103,9 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             args,
         } => call::run(&bundle, &contract, &function, &args, verbose).map(|()| ExitCode::SUCCESS),
         Command::Check { bundle } => check::run(&bundle, verbose),
-        Command::Demo { calls } => demo::run(calls).map(|()| ExitCode::SUCCESS),
+        Command::Demo { calls, output } => {
+            demo::run(calls, output.as_deref()).map(|()| ExitCode::SUCCESS)
+        }
         Command::PanicTest => panic!("panic requested\nover two lines"),
     }
 }
