@@ -91,6 +91,9 @@ fn main() {
     let providers = example.join("providers");
     let out_dir = PathBuf::from(env_var("OUT_DIR"));
     let shared = shared_dir(&out_dir);
+    // What the providers are built from. Not the workspace's Cargo.toml and Cargo.lock: they
+    // change often, the providers depend on no registry crate, and each rerun of this script
+    // relinks the CLI (over a minute in release, with LTO).
     for watched in [
         providers.clone(),
         workspace.join("include/polyplug.h"),
@@ -98,8 +101,6 @@ fn main() {
         workspace.join("crates/polyplug-guest/Cargo.toml"),
         workspace.join("crates/polyplug-abi/src"),
         workspace.join("crates/polyplug-abi/Cargo.toml"),
-        workspace.join("Cargo.toml"),
-        workspace.join("Cargo.lock"),
     ] {
         println!("cargo:rerun-if-changed={}", watched.display());
     }
