@@ -13,8 +13,6 @@ use polyplug_guest::{Error, Registrar};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The generated guest glue of `demo:logs/filter` (public: a plugin uses only part of it).
-// polyplugc emits `|arena, e| lower_counter(arena, e)` for a list of records.
-#[allow(clippy::redundant_closure)]
 pub mod filter {
     polyplug_guest::include_contract!("demo_logs_filter");
 }
