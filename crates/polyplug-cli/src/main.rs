@@ -5,6 +5,7 @@
 //! polyplug call <bundle-dir> <contract> <function> [<json>]   call any function with JSON arguments
 //! polyplug check <bundle-dir>                                 bundle.toml, WIT and library agree
 //! polyplug demo [--calls N] [--output FILE]                   the log pipeline: C and Rust plugins filter a log
+//! polyplug new --lang rust|c <dir>                            a new plugin, its contract and its test
 //! ```
 //!
 //! Each command loads the bundle into a fresh runtime of its own. Failures are one line on
@@ -17,6 +18,7 @@ mod check;
 mod demo;
 mod inspect;
 mod load;
+mod new;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -70,6 +72,20 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Create a plugin that builds and passes its test: a provider of a starter contract, its WIT,
+    /// bundle.toml and a test that loads the bundle and calls it.
+    New {
+        /// The plugin's language.
+        #[arg(long, value_enum)]
+        lang: new::Lang,
+        /// The directory to create (absent or empty); its last component is the plugin's name,
+        /// in lowercase kebab-case (`my-plugin`).
+        dir: PathBuf,
+        /// The polyplug checkout the plugin builds against [default: the one this polyplug was
+        /// built from].
+        #[arg(long, value_name = "DIR")]
+        polyplug_path: Option<PathBuf>,
+    },
     /// Panics on purpose: the tests' way to check that a panic is one line, not a backtrace.
     #[command(hide = true, name = "internal-panic-test")]
     PanicTest,
@@ -106,6 +122,11 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
         Command::Demo { calls, output } => {
             demo::run(calls, output.as_deref()).map(|()| ExitCode::SUCCESS)
         }
+        Command::New {
+            lang,
+            dir,
+            polyplug_path,
+        } => new::run(lang, &dir, polyplug_path.as_deref()).map(|()| ExitCode::SUCCESS),
         Command::PanicTest => panic!("panic requested\nover two lines"),
     }
 }
