@@ -3,6 +3,9 @@
 
 usage: scripts/bench_report.py [CRITERION_DIR]   (default: target/criterion)
 
+The goals cover the runtime's benches (`cargo bench -p polyplug`) and the typed and dynamic
+callers' (`cargo bench -p polyplug-typed-host`, group `dynamic_call`); run both first.
+
 Reads each bench's median from <dir>/<group>/<arm>/new/estimates.json. Ratios are taken from
 one run, so they compare like with like on the same (noisy, shared) machine. Prints Markdown
 tables ready for docs/PERFORMANCE.md; exits 1 if a goal is missed, 2 if a result is missing.
@@ -63,6 +66,14 @@ GOALS = [
     ("guarded call - cached call (ns)", "guarded/guarded_call", "guarded/cached_call", "diff", 3.0),
     ("staleness check + dispatch vs dispatch only", "revision_check/staleness_check_then_dispatch",
      "revision_check/dispatch_only", "ratio", None),
+    ("typed caller (guarded) vs raw hand-written call", "dynamic_call/typed/struct_arg_and_return",
+     "dynamic_call/raw/struct_arg_and_return", "ratio", 1.15),
+    ("cached typed caller vs raw hand-written call", "dynamic_call/typed_cached/struct_arg_and_return",
+     "dynamic_call/raw/struct_arg_and_return", "ratio", None),
+    ("dynamic (JSON) vs typed caller, struct", "dynamic_call/dynamic/struct_arg_and_return",
+     "dynamic_call/typed/struct_arg_and_return", "ratio", None),
+    ("dynamic (JSON) vs typed caller, 256-byte string", "dynamic_call/dynamic/string_roundtrip_256",
+     "dynamic_call/typed/string_roundtrip_256", "ratio", None),
 ] + [
     (f"guarded vs cached throughput, {t} thread{'s' if t > 1 else ''}", f"contention/guarded/{t}",
      f"contention/cached/{t}", "tput", None)
@@ -90,6 +101,11 @@ BASELINES = [
     ("guarded/guarded_call", "guarded/cached_call"),
     ("guarded/section_batch_16", "guarded/cached_call"),
     ("guarded/by_handle", "guarded/guarded_call"),
+    ("dynamic_call/typed/struct_arg_and_return", "dynamic_call/raw/struct_arg_and_return"),
+    ("dynamic_call/typed_cached/struct_arg_and_return", "dynamic_call/raw/struct_arg_and_return"),
+    ("dynamic_call/typed/struct_arg_and_return", "dynamic_call/typed_cached/struct_arg_and_return"),
+    ("dynamic_call/dynamic/struct_arg_and_return", "dynamic_call/typed/struct_arg_and_return"),
+    ("dynamic_call/dynamic/string_roundtrip_256", "dynamic_call/typed/string_roundtrip_256"),
 ]
 
 
