@@ -211,6 +211,15 @@ mod owner {
             self.next_overflow = 0;
         }
 
+        /// True when the arena is exactly as [`CallArena::reset`] leaves it (nothing allocated
+        /// since), so a caller can skip rewriting it before the next call.
+        #[inline]
+        pub fn is_reset(&self) -> bool {
+            self.next_overflow == 0
+                && self.raw.cur == self.primary.ptr.as_ptr()
+                && self.raw.end == self.primary.end()
+        }
+
         /// Number of overflow blocks currently retained.
         pub fn retained_blocks(&self) -> usize {
             self.overflow.len()
@@ -303,6 +312,24 @@ mod owner {
                 a.alloc(1, 3).is_null(),
                 "non power-of-two alignment is refused"
             );
+        }
+
+        #[test]
+        fn is_reset_sees_any_use() {
+            let mut a = CallArena::new(64).expect("arena");
+            assert!(a.is_reset());
+            a.alloc(1, 1);
+            assert!(!a.is_reset(), "an allocation in the first block");
+            a.reset();
+            assert!(a.is_reset());
+            a.alloc(10_000, 8);
+            assert!(!a.is_reset(), "an overflow block in use");
+            a.reset();
+            assert!(a.is_reset());
+            // A guest may move the end of the header it was handed.
+            // SAFETY: the arena's own header, written as a guest could.
+            unsafe { (*a.as_raw()).end = (*a.as_raw()).cur };
+            assert!(!a.is_reset(), "a moved end");
         }
 
         #[test]

@@ -27,9 +27,16 @@ impl CallContext {
     /// Starts a call: resets the arena, clears the error, and returns the raw context.
     #[inline]
     pub fn begin(&mut self) -> *mut CallCtx {
-        self.arena.reset();
-        self.ctx.arena = self.arena.as_raw();
-        self.ctx.error = Str::EMPTY;
+        let raw = self.arena.as_raw();
+        // A context the last call did not touch (no allocation, no error: every call with a
+        // plain-data result that succeeded) is already what a reset makes. Checking costs a
+        // few loads; rewriting would put six stores right before the call, which delay the
+        // caller's read of the callee's result.
+        if !(self.ctx.arena == raw && self.ctx.error.len == 0 && self.arena.is_reset()) {
+            self.arena.reset();
+            self.ctx.arena = raw;
+            self.ctx.error = Str::EMPTY;
+        }
         &mut self.ctx
     }
 
@@ -937,5 +944,33 @@ pub mod codec {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn begin_resets_only_what_a_call_touched() {
+        let mut cx = CallContext::new(256, std::ptr::null()).expect("context");
+        let first = cx.begin();
+        // SAFETY: the context's own arena and error slot, used as a callee would.
+        unsafe {
+            let arena = &mut *(*first).arena;
+            let p = arena.alloc(16, 8);
+            assert!(!p.is_null());
+            (*first).set_error(b"failed");
+        }
+        assert_eq!(cx.error_message().as_deref(), Some("failed"));
+        let again = cx.begin();
+        assert!(cx.error_message().is_none(), "the error is cleared");
+        assert!(cx.arena.is_reset(), "the arena is rewound");
+        assert_eq!(first, again);
+        // A moved context refreshes its arena pointer.
+        let mut moved = Box::new(cx);
+        let raw = moved.begin();
+        // SAFETY: the context's own pointer.
+        assert_eq!(unsafe { (*raw).arena }, moved.arena.as_raw());
     }
 }
