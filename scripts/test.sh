@@ -4,8 +4,8 @@
 # doc tests. Needs only Rust, gcc/g++ and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for tool in cc c++; do
-    command -v "$tool" >/dev/null || { echo "error: '$tool' (gcc/g++) is required by the C/C++ host tests" >&2; exit 1; }
+for tool in cc c++ make; do
+    command -v "$tool" >/dev/null || { echo "error: '$tool' (gcc/g++ and make) is required by the C/C++ host and scaffold tests" >&2; exit 1; }
 done
 cargo test --workspace --all-targets
 cargo test --workspace --doc
