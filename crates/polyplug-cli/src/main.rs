@@ -132,6 +132,13 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, which turns a closed stdout (`polyplug demo | head`) into a panic
+    // in `println!`; a command-line tool should just stop, as `cat` does.
+    #[cfg(unix)]
+    // SAFETY: resetting a signal to its default disposition at start-up, before any thread.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // A panic is a bug in polyplug or a plugin: one line, no backtrace.
     std::panic::set_hook(Box::new(|info| {
         let payload = info.payload();
