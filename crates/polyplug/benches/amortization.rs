@@ -25,29 +25,11 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 use polyplug::abi::PluginInitFn;
 use polyplug::{BundleId, ContractKey, Runtime};
-use polyplug_testkit::{fixture_lib, make_bundle, reload, Bundle, BundleSpec};
+use polyplug_testkit::{reload, reload_bundle, Bundle};
 use std::hint::black_box;
 
 /// `test:reload/value@1`.
 const VALUE: ContractKey<'static> = ContractKey::new(reload::NAME, 1);
-
-/// A bundle of reloadable build `build` (`reload::V1` or `reload::V2`).
-fn reload_bundle(name: &str, build: &str) -> Bundle {
-    make_bundle(
-        &BundleSpec::new(name)
-            .library(fixture_lib(build))
-            .provides(reload::PROVIDES),
-    )
-}
-
-/// Replaces the bundle's library with build `build`: a new file renamed over the old one, so
-/// no mapped file is ever rewritten in place.
-fn swap_library(bundle: &Bundle, build: &str) {
-    let dest = bundle.library_path();
-    let tmp = dest.with_extension("next");
-    std::fs::copy(fixture_lib(build), &tmp).expect("copy the next build");
-    std::fs::rename(&tmp, dest).expect("rename it over the library");
-}
 
 /// `get(x)` of the value contract: `x * 10 + variant`, so `get(0)` names the build serving.
 fn served_variant(rt: &Runtime) -> u32 {
@@ -124,7 +106,7 @@ fn amortization(c: &mut Criterion) {
         g.bench_function("hot_reload_swap", |b| {
             b.iter_batched(
                 || {
-                    swap_library(&bundle, builds[reloads % 2]);
+                    bundle.swap_library(builds[reloads % 2]);
                     reloads += 1;
                 },
                 |()| all_reloaded &= rt.reload_bundle(black_box(id)).is_ok(),

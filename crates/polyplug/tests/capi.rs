@@ -8,7 +8,7 @@ use polyplug::abi::{
 use polyplug::capi::*;
 use polyplug::{Runtime, Status, Version};
 use polyplug_testkit::{
-    counter, fixture_lib, make_bundle, reload, rust_fixture, Bundle, BundleSpec,
+    counter, make_bundle, reload, reload_bundle, rust_fixture, Bundle, BundleSpec,
 };
 use std::ffi::{c_void, CStr, CString};
 use std::ptr::{null, null_mut};
@@ -519,23 +519,6 @@ fn loader_libraries_need_the_entry_symbol() {
 const VALUE: &str = reload::NAME;
 const BUSY: u32 = Status::Busy as u32;
 
-/// A reloadable fixture bundle (`get(x) = x * 10 + variant`).
-fn reload_bundle(name: &str, build: &str) -> Bundle {
-    make_bundle(
-        &BundleSpec::new(name)
-            .library(fixture_lib(build))
-            .provides(reload::PROVIDES),
-    )
-}
-
-/// Replaces a bundle's library by renaming a new file over it (never in place).
-fn swap_library(bundle: &Bundle, build: &str) {
-    let dest = bundle.library_path();
-    let tmp = dest.with_extension("next");
-    std::fs::copy(fixture_lib(build), &tmp).expect("copying the new library next to the old");
-    std::fs::rename(&tmp, dest).expect("renaming the new library over the old");
-}
-
 /// Loads `b` through the C API and returns its id.
 ///
 /// # Safety
@@ -723,7 +706,7 @@ fn reload_through_the_c_api() {
         assert_eq!(pp_reload_bundle(rt, 999), Status::NotFound as u32);
         assert!(take().is_empty());
 
-        swap_library(&b, reload::V2);
+        b.swap_library(reload::V2);
         assert_eq!(pp_reload_bundle(rt, id), OK, "{}", errmsg());
         assert_eq!(
             call(rt, &h, reload::GET, 4),
@@ -739,7 +722,7 @@ fn reload_through_the_c_api() {
         );
 
         // A failing init: reported with its message, and build 2 keeps serving.
-        swap_library(&b, reload::INIT_FAILS);
+        b.swap_library(reload::INIT_FAILS);
         assert_eq!(pp_reload_bundle(rt, id), Status::InitFailed as u32);
         assert!(
             errmsg().contains(reload::INIT_FAILS_MESSAGE),
@@ -758,7 +741,7 @@ fn reload_through_the_c_api() {
         assert_eq!(call(rt, &h, reload::GET, 4), Ok(42));
 
         // Not from inside a guarded section (and nothing is reported).
-        swap_library(&b, reload::V1);
+        b.swap_library(reload::V1);
         pp_guard_enter();
         assert_eq!(pp_reload_bundle(rt, id), BUSY);
         pp_guard_exit();

@@ -7,7 +7,7 @@ use polyplug::{
     BundleId, ContractKey, Error, Handle, ReloadPhase, Runtime, Status, UnloadOptions, Version,
 };
 use polyplug_testkit::{
-    counter, fixture_lib, make_bundle, modes, other, reload, Bundle, BundleSpec,
+    counter, fixture_lib, make_bundle, modes, other, reload, reload_bundle, Bundle, BundleSpec,
 };
 use std::ffi::c_void;
 use std::path::Path;
@@ -17,23 +17,6 @@ use std::time::{Duration, Instant};
 
 const VALUE: ContractKey<'static> = ContractKey::new(reload::NAME, 1);
 const V1_0: Version = Version::new(1, 0, 0);
-
-fn reload_bundle(name: &str, build: &str) -> Bundle {
-    make_bundle(
-        &BundleSpec::new(name)
-            .library(fixture_lib(build))
-            .provides(reload::PROVIDES),
-    )
-}
-
-/// Replaces a bundle's library the safe way: a new file renamed over the old one, so the
-/// mapped original is never rewritten in place.
-fn swap_library(bundle: &Bundle, build: &str) {
-    let dest = bundle.library_path();
-    let tmp = dest.with_extension("next");
-    std::fs::copy(fixture_lib(build), &tmp).expect("copying the new library next to the old");
-    std::fs::rename(&tmp, dest).expect("renaming the new library over the old");
-}
 
 fn get(rt: &Runtime, h: Handle, x: u32) -> Result<u32, Error> {
     let mut cx = rt.call_context().expect("a call context");
@@ -58,7 +41,7 @@ fn reload_swaps_code_in_place_and_keeps_handles() {
     assert_eq!(get(&rt, h, 4).unwrap(), 41);
     let cached = rt.resolve(h).unwrap();
     let mut guarded = rt.guarded(h).unwrap();
-    swap_library(&b, reload::V2);
+    b.swap_library(reload::V2);
     rt.reload_bundle(id).unwrap();
     assert_eq!(get(&rt, h, 4).unwrap(), 42, "same handle, new code");
     assert!(!cached.is_current(), "the revision word moved");
@@ -289,7 +272,7 @@ fn reload_to_a_compatible_minor_adds_a_function() {
         Err(Error::InvalidArgument(_))
     ));
 
-    swap_library(&b, reload::V3_MINOR);
+    b.swap_library(reload::V3_MINOR);
     edit_manifest(&b, reload::PROVIDES, reload::PROVIDES_MINOR);
     rt.reload_bundle(id).unwrap();
 
@@ -317,7 +300,7 @@ fn reload_to_a_compatible_minor_adds_a_function() {
         .all(|s| s.bundle == id && s.name == "value" && s.error.is_none()));
 
     // Going back to 1.0.0 would lower the minor version: refused, 1.1.0 keeps serving.
-    swap_library(&b, reload::V1);
+    b.swap_library(reload::V1);
     edit_manifest(&b, reload::PROVIDES_MINOR, reload::PROVIDES);
     let e = rt.reload_bundle(id).unwrap_err();
     assert!(
@@ -383,7 +366,7 @@ fn incompatible_reloads_are_refused_and_the_old_code_keeps_serving() {
     let restore = || std::fs::write(b.manifest_path(), &text).unwrap();
 
     // A new major version.
-    swap_library(&b, reload::MAJOR);
+    b.swap_library(reload::MAJOR);
     edit_manifest(&b, reload::PROVIDES, reload::PROVIDES_MAJOR);
     let e = assert_refused(
         &rt,
@@ -404,7 +387,7 @@ fn incompatible_reloads_are_refused_and_the_old_code_keeps_serving() {
     restore();
 
     // A function dropped.
-    swap_library(&b, reload::FEWER);
+    b.swap_library(reload::FEWER);
     assert_refused(
         &rt,
         id,
@@ -418,7 +401,7 @@ fn incompatible_reloads_are_refused_and_the_old_code_keeps_serving() {
     assert_eq!(logs.finis(), finis);
 
     // Init fails: its message comes back, and a build whose init failed is not finalised.
-    swap_library(&b, reload::INIT_FAILS);
+    b.swap_library(reload::INIT_FAILS);
     let e = assert_refused(&rt, id, h, &logs, &events, |e| {
         matches!(e, Error::InitFailed { bundle, message, .. }
             if bundle == "value" && message == reload::INIT_FAILS_MESSAGE)
@@ -427,7 +410,7 @@ fn incompatible_reloads_are_refused_and_the_old_code_keeps_serving() {
     assert_eq!(logs.finis(), finis);
 
     // The manifest renames the bundle.
-    swap_library(&b, reload::V2);
+    b.swap_library(reload::V2);
     edit_manifest(&b, "name = \"value\"", "name = \"renamed\"");
     assert_refused(&rt, id, h, &logs, &events, |e| {
         matches!(e, Error::ReloadIncompatible { bundle, reason }
@@ -465,7 +448,7 @@ fn reload_needs_hot_reload_and_a_loaded_bundle() {
     let b = reload_bundle("value", reload::V1);
     let id = rt.load_bundle(b.path()).unwrap();
     let h = rt.find(VALUE, &V1_0).unwrap();
-    swap_library(&b, reload::V2);
+    b.swap_library(reload::V2);
     let e = rt.reload_bundle(id).unwrap_err();
     assert!(matches!(e, Error::ReloadDisabled), "{e:?}");
     assert_eq!(e.status(), Status::Unsupported);
@@ -495,7 +478,7 @@ fn the_old_library_is_released_exactly_when_the_reload_completes() {
         is_mapped(b.library_path()),
         "the first load maps the bundle's file"
     );
-    swap_library(&b, reload::V2);
+    b.swap_library(reload::V2);
     assert!(logs.finis().is_empty());
     rt.reload_bundle(id).unwrap();
     assert_eq!(logs.finis(), ["reload v1 fini in-flight=0"]);
@@ -546,7 +529,7 @@ fn many_reloads_alternate_builds_on_one_handle() {
         } else {
             (reload::V1, 1)
         };
-        swap_library(&b, build);
+        b.swap_library(build);
         rt.reload_bundle(id).unwrap();
         expected_finis.push(format!("reload v{current} fini in-flight=0"));
         current = variant;
@@ -583,7 +566,7 @@ fn reload_waits_for_a_call_inside_the_old_code() {
     let b = reload_bundle("value", reload::V1);
     let id = rt.load_bundle(b.path()).unwrap();
     let h = rt.find(VALUE, &V1_0).unwrap();
-    swap_library(&b, reload::V2);
+    b.swap_library(reload::V2);
     let guarded = Mutex::new(rt.guarded(h).unwrap());
     let hold = |ms: u32| {
         let mut cx = rt.call_context().unwrap();
@@ -867,7 +850,7 @@ fn lifecycle_changes_are_refused_inside_a_guarded_section() {
         assert_eq!(rt.provider_count(), 3);
     }
     // Closed: everything goes through now.
-    swap_library(&b, reload::V2);
+    b.swap_library(reload::V2);
     rt.reload_bundle(id).unwrap();
     assert_eq!(
         call_u32(&rt, rt.find(VALUE, &V1_0).unwrap(), reload::GET, &0u32).unwrap(),
@@ -1034,7 +1017,7 @@ fn the_host_tables_guarded_call_as_a_plugin_uses_it() {
     assert_eq!(Status::from_raw(st), Status::NullPointer);
 
     // The same handle follows a reload.
-    swap_library(&b, reload::V3_MINOR);
+    b.swap_library(reload::V3_MINOR);
     edit_manifest(&b, reload::PROVIDES, reload::PROVIDES_MINOR);
     rt.reload_bundle(id).unwrap();
     assert_eq!(host_call(&rt, Some(&h), reload::GET, 6), (Status::Ok, 63));

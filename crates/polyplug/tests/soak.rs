@@ -66,15 +66,6 @@ fn out_path() -> PathBuf {
     target.join("soak-rss.csv")
 }
 
-/// Replaces a bundle's library the safe way: a new file renamed over the old one, so the
-/// mapped original is never rewritten in place.
-fn swap_library(bundle: &Bundle, build: &str) {
-    let dest = bundle.library_path();
-    let tmp = dest.with_extension("next");
-    std::fs::copy(fixture_lib(build), &tmp).expect("copy the new library beside the old");
-    std::fs::rename(&tmp, dest).expect("rename the new library over the old");
-}
-
 /// The three bundles a cycle loads, and which reloadable build is on disk.
 struct Bundles {
     value: Bundle,
@@ -112,7 +103,7 @@ impl Bundles {
         } else {
             reload::V2
         };
-        swap_library(&self.value, build);
+        self.value.swap_library(build);
         self.on_disk
     }
 }

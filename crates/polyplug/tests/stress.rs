@@ -72,15 +72,6 @@ fn value_bundle(build: &str) -> Bundle {
     )
 }
 
-/// Replaces a bundle's library the safe way: a new file renamed over the old one, so the
-/// mapped original is never rewritten in place.
-fn swap_library(bundle: &Bundle, build: &str) {
-    let dest = bundle.library_path();
-    let tmp = dest.with_extension("next");
-    std::fs::copy(fixture_lib(build), &tmp).expect("copy the new library beside the old");
-    std::fs::rename(&tmp, dest).expect("rename the new library over the old");
-}
-
 fn build_name(variant: u32) -> &'static str {
     match variant {
         1 => reload::V1,
@@ -558,7 +549,7 @@ fn reload_under_load() {
         handshake(3);
         for i in 0..reloads {
             let next = 3 - serving;
-            swap_library(&b, build_name(next));
+            b.swap_library(build_name(next));
             phase.busy();
             rt.reload_bundle(id).unwrap();
             phase.settle(State::Serving(next));
@@ -727,7 +718,7 @@ fn change(rt: &Runtime, b: &Bundle, phase: &Phase, id: &mut BundleId, serving: u
         rt.unload_bundle(*id).expect("unload");
         *id = rt.load_bundle(b.path()).expect("load");
     } else {
-        swap_library(b, build_name(serving));
+        b.swap_library(build_name(serving));
         rt.reload_bundle(*id).expect("reload");
     }
     phase.settle(State::Serving(serving));

@@ -196,6 +196,19 @@ impl Bundle {
         &self.library
     }
 
+    /// Replaces the bundle's library with fixture library `build` (see [`crate::fixture_lib`])
+    /// the safe way: a new file renamed over the old one, so a mapped library is never rewritten
+    /// in place (which would change code that is running).
+    ///
+    /// # Panics
+    /// When the files cannot be copied or renamed.
+    pub fn swap_library(&self, build: &str) {
+        let tmp = self.library.with_extension("next");
+        std::fs::copy(crate::fixture_lib(build), &tmp)
+            .expect("copying the new library beside the old");
+        std::fs::rename(&tmp, &self.library).expect("renaming the new library over the old");
+    }
+
     /// Keeps the directory alive beyond the guard, e.g. to move it into another owner.
     pub fn into_temp_dir(self) -> TempDir {
         self.dir

@@ -108,6 +108,16 @@ fn parse_vm_rss(status: &str) -> Option<u64> {
     value.trim().parse().ok()
 }
 
+/// A bundle named `name` of reloadable fixture build `build` (`reload::V1`, `reload::V2`...),
+/// declaring `test:reload/value@1.0.0`.
+pub fn reload_bundle(name: &str, build: &str) -> Bundle {
+    make_bundle(
+        &BundleSpec::new(name)
+            .library(fixture_lib(build))
+            .provides(reload::PROVIDES),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
