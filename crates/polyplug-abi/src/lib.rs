@@ -30,6 +30,7 @@ pub mod id;
 pub mod layout;
 pub mod status;
 pub mod tables;
+pub mod tagged;
 pub mod types;
 pub mod version;
 pub mod views;
@@ -46,6 +47,7 @@ pub use tables::{
     BundleInfo, Capability, ContractFn, HostApi, Interface, LoaderVtable, LogFn, LogLevel,
     Registrar, ReloadPhase, RuntimeConfig,
 };
+pub use tagged::{RawOption, RawPayload, RawResult};
 pub use types::{ContractDesc, FieldDesc, FuncDesc, TypeDesc, TypeKind};
 pub use version::Version;
 pub use views::{Bytes, List, Str};

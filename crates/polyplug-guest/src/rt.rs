@@ -11,75 +11,10 @@ use crate::error::Error;
 use polyplug_abi::{Arena, Bytes, CallCtx, List, Status, Str};
 use std::any::Any;
 use std::ffi::c_void;
-use std::mem::{align_of, size_of, MaybeUninit};
+use std::mem::{align_of, size_of};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// The C layout of `option<T>`: `{ uint8_t is_some; T value; }`. `value` is meaningful only
-/// when `is_some` is 1.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct RawOption<T: Copy> {
-    /// 1 when a value is present, 0 when not; anything else is malformed.
-    pub is_some: u8,
-    /// The value, when `is_some` is 1.
-    pub value: MaybeUninit<T>,
-}
-
-impl<T: Copy> RawOption<T> {
-    /// `none`.
-    pub const fn none() -> RawOption<T> {
-        RawOption {
-            is_some: 0,
-            value: MaybeUninit::uninit(),
-        }
-    }
-
-    /// `some(value)`.
-    pub const fn some(value: T) -> RawOption<T> {
-        RawOption {
-            is_some: 1,
-            value: MaybeUninit::new(value),
-        }
-    }
-}
-
-/// The payload union of `result<T, E>`. An absent payload is `()`.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub union RawPayload<T: Copy, E: Copy> {
-    /// The `ok` payload.
-    pub ok: T,
-    /// The `err` payload.
-    pub err: E,
-}
-
-/// The C layout of `result<T, E>`: `{ uint8_t is_err; union { T ok; E err; } payload; }`.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct RawResult<T: Copy, E: Copy> {
-    /// 0 for `ok`, 1 for `err`; anything else is malformed.
-    pub is_err: u8,
-    /// The payload the tag selects.
-    pub payload: RawPayload<T, E>,
-}
-
-impl<T: Copy, E: Copy> RawResult<T, E> {
-    /// `ok(value)`.
-    pub const fn ok(value: T) -> RawResult<T, E> {
-        RawResult {
-            is_err: 0,
-            payload: RawPayload { ok: value },
-        }
-    }
-
-    /// `err(value)`.
-    pub const fn err(value: E) -> RawResult<T, E> {
-        RawResult {
-            is_err: 1,
-            payload: RawPayload { err: value },
-        }
-    }
-}
+pub use polyplug_abi::{RawOption, RawPayload, RawResult};
 
 // ---- decoding -----------------------------------------------------------------------------
 
@@ -536,7 +471,7 @@ mod tests {
             assert_eq!(option_from(&RawOption::<u32>::none(), id), Ok(None));
             let bad = RawOption {
                 is_some: 9,
-                value: MaybeUninit::new(1u32),
+                value: std::mem::MaybeUninit::new(1u32),
             };
             assert!(option_from(&bad, id).is_err());
             let ok = RawResult::<u32, u8>::ok(5);

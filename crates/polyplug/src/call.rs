@@ -637,7 +637,7 @@ pub mod codec {
     use super::{CallArena, Error, Result};
     use polyplug_abi::{Bytes, Handle, List, Str, Version};
     use std::fmt;
-    use std::mem::{align_of, size_of, MaybeUninit};
+    use std::mem::{align_of, size_of};
 
     /// A result that breaks the contract's rules; see [`super::CallSite::malformed`].
     #[derive(Clone, Debug, PartialEq, Eq)]
@@ -651,71 +651,7 @@ pub mod codec {
 
     impl std::error::Error for Malformed {}
 
-    /// The C layout of `option<T>`: `{ uint8_t is_some; T value; }`.
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    pub struct RawOption<T: Copy> {
-        /// 1 when a value is present, 0 when not; anything else is malformed.
-        pub is_some: u8,
-        /// The value, when `is_some` is 1.
-        pub value: MaybeUninit<T>,
-    }
-
-    impl<T: Copy> RawOption<T> {
-        /// `none`.
-        pub const fn none() -> RawOption<T> {
-            RawOption {
-                is_some: 0,
-                value: MaybeUninit::uninit(),
-            }
-        }
-
-        /// `some(value)`.
-        pub const fn some(value: T) -> RawOption<T> {
-            RawOption {
-                is_some: 1,
-                value: MaybeUninit::new(value),
-            }
-        }
-    }
-
-    /// The payload union of `result<T, E>`; an absent payload is `()`.
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    pub union RawPayload<T: Copy, E: Copy> {
-        /// The `ok` payload.
-        pub ok: T,
-        /// The `err` payload.
-        pub err: E,
-    }
-
-    /// The C layout of `result<T, E>`: `{ uint8_t is_err; union { T ok; E err; } payload; }`.
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    pub struct RawResult<T: Copy, E: Copy> {
-        /// 0 for `ok`, 1 for `err`; anything else is malformed.
-        pub is_err: u8,
-        /// The payload the tag selects.
-        pub payload: RawPayload<T, E>,
-    }
-
-    impl<T: Copy, E: Copy> RawResult<T, E> {
-        /// `ok(value)`.
-        pub const fn ok(value: T) -> RawResult<T, E> {
-            RawResult {
-                is_err: 0,
-                payload: RawPayload { ok: value },
-            }
-        }
-
-        /// `err(value)`.
-        pub const fn err(value: E) -> RawResult<T, E> {
-            RawResult {
-                is_err: 1,
-                payload: RawPayload { err: value },
-            }
-        }
-    }
+    pub use polyplug_abi::{RawOption, RawPayload, RawResult};
 
     /// Decoding's result type.
     pub type Decoded<T> = std::result::Result<T, Malformed>;
