@@ -5,8 +5,9 @@
 //! thread that might still see the old provider has left its critical section. Only then are
 //! the old interface and library released.
 //!
-//! The reader's cost is what makes this path worth having: entering is a thread-local load,
-//! a store to a word only this thread writes, and (on Linux) no fence at all. The fence the
+//! The reader's cost is what makes this path worth having: entering is one thread-local load,
+//! a load and a store of a word only this thread writes, and (on Linux) no fence at all;
+//! leaving is the same. The fence the
 //! reader would need (its store must be visible before it reads the provider) is supplied by
 //! the writer instead, with the `membarrier(2)` system call, which runs a full barrier on
 //! every thread of the process (the "asymmetric fence" technique of userspace RCU). Where
@@ -14,8 +15,10 @@
 //! back to a `SeqCst` fence, so the protocol is correct either way.
 //!
 //! Every thread that ever made a guarded call owns one [`Reader`] record on a global,
-//! append-only list; records are recycled when threads exit. A record's `seq` is odd while the
-//! thread is inside a call. Nested guarded calls (a plugin calling a plugin) only count depth.
+//! append-only list; records are recycled when threads exit. A record's one word holds the
+//! thread's nesting depth (a plugin calling a plugin nests) in its low half and the number of
+//! outermost calls it has left in its high half: a writer that saw a thread inside waits until
+//! that count moves.
 
 use std::cell::Cell;
 use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, Ordering};
@@ -26,8 +29,9 @@ use std::time::{Duration, Instant};
 /// share one (the adjacent-line prefetcher pairs lines).
 #[repr(align(128))]
 struct Reader {
-    /// Odd while the owning thread is inside a guarded call; written only by that thread.
-    seq: AtomicU64,
+    /// Nesting depth (low 32 bits) and outermost calls left (high 32 bits, wrapping); written
+    /// only by the owning thread. See [`depth`] and [`left`].
+    word: AtomicU64,
     /// Owned by a live thread.
     in_use: AtomicBool,
     /// Next record on the global list (never changes once published).
@@ -43,11 +47,34 @@ static READERS: AtomicPtr<Reader> = AtomicPtr::new(std::ptr::null_mut());
 /// Whether `membarrier` supplies the readers' fence. Set once, before any reader relies on it.
 static ASYMMETRIC: AtomicBool = AtomicBool::new(false);
 
+/// One outermost call left, in a record's word.
+const LEFT_ONE: u64 = 1 << 32;
+
+/// The nesting depth in a record's word: non-zero while the thread is inside a guarded call.
+fn depth(word: u64) -> u32 {
+    word as u32
+}
+
+/// How many outermost calls the thread has left (wrapping), from a record's word.
+fn left(word: u64) -> u32 {
+    (word >> 32) as u32
+}
+
+/// The word after leaving one level: when the outermost call closes, the depth is zero and
+/// the count of calls left moves on. At depth zero (a section the thread's exit already
+/// closed) nothing changes.
+fn after_leave(word: u64) -> u64 {
+    match depth(word) {
+        0 => word,
+        1 => (word - 1).wrapping_add(LEFT_ONE),
+        _ => word - 1,
+    }
+}
+
 thread_local! {
-    /// This thread's record (null until its first guarded call) and its nesting depth. Plain
-    /// `const` cells with no destructor, so the hot path is one TLS access without a lazy check.
+    /// This thread's record (null until its first guarded call). A plain `const` cell with no
+    /// destructor, so the hot path is one TLS access without a lazy check.
     static RECORD: Cell<*const Reader> = const { Cell::new(std::ptr::null()) };
-    static DEPTH: Cell<u32> = const { Cell::new(0) };
     /// Gives the record back when the thread exits (registered on first use).
     static RELEASE: Releaser = const { Releaser };
 }
@@ -60,16 +87,20 @@ impl Drop for Releaser {
         // SAFETY: records are leaked, so the pointer stays valid forever.
         if let Some(r) = unsafe { r.as_ref() } {
             // A thread can exit inside a section (a C host's `pp_guard_enter` without its
-            // `pp_guard_exit`). It runs nothing any more, so close the section: left odd, the
-            // record would stall every writer forever, and its next owner's sections would
-            // read as closed (even) while open.
-            let seq = r.seq.load(Ordering::Relaxed);
-            if seq % 2 == 1 {
-                r.seq.store(seq + 1, Ordering::Release);
+            // `pp_guard_exit`). It runs nothing any more, so close the section: left open, the
+            // record would stall every writer forever. A guarded call from a later destructor
+            // of this thread starts afresh, with a record of its own.
+            let word = r.word.load(Ordering::Relaxed);
+            if depth(word) == 0 {
+                r.in_use.store(false, Ordering::Release);
+            } else {
+                // Closed, and never handed to another thread: a section still open in a
+                // later destructor leaves this record (as a no-op), not someone else's.
+                r.word.store(
+                    (word & !u64::from(u32::MAX)).wrapping_add(LEFT_ONE),
+                    Ordering::Release,
+                );
             }
-            // A guarded call from a later destructor of this thread starts afresh.
-            DEPTH.with(|d| d.set(0));
-            r.in_use.store(false, Ordering::Release);
         }
     }
 }
@@ -90,7 +121,7 @@ fn register() -> *const Reader {
         p = r.next;
     }
     let fresh = Box::leak(Box::new(Reader {
-        seq: AtomicU64::new(0),
+        word: AtomicU64::new(0),
         in_use: AtomicBool::new(true),
         next: std::ptr::null(),
     }));
@@ -120,21 +151,16 @@ fn adopt(r: &'static Reader) -> *const Reader {
 /// Marks this thread as inside a guarded call until the returned token drops.
 #[inline]
 pub(crate) fn enter() -> ReadSection {
-    let depth = DEPTH.with(|d| {
-        let v = d.get();
-        d.set(v + 1);
-        v
-    });
-    if depth == 0 {
-        let mut r = RECORD.with(Cell::get);
-        if r.is_null() {
-            r = register();
-        }
-        // SAFETY: records are leaked; this thread owns `r`.
-        let r = unsafe { &*r };
-        // Only this thread writes `seq`, so a relaxed read of it is exact.
-        r.seq
-            .store(r.seq.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    let mut r = RECORD.with(Cell::get);
+    if r.is_null() {
+        r = register();
+    }
+    // SAFETY: records are leaked; this thread owns `r`.
+    let r = unsafe { &*r };
+    // Only this thread writes the word, so a relaxed read of it is exact.
+    let word = r.word.load(Ordering::Relaxed);
+    r.word.store(word + 1, Ordering::Relaxed);
+    if depth(word) == 0 {
         if ASYMMETRIC.load(Ordering::Relaxed) {
             // The writer's membarrier orders this store before our later loads.
             std::sync::atomic::compiler_fence(Ordering::SeqCst);
@@ -143,19 +169,21 @@ pub(crate) fn enter() -> ReadSection {
         }
     }
     ReadSection {
+        record: r,
         _not_send: std::marker::PhantomData,
     }
 }
 
 /// An open read-side critical section (see [`enter`]). Not `Send`: it belongs to its thread.
 pub(crate) struct ReadSection {
+    record: &'static Reader,
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl Drop for ReadSection {
     #[inline]
     fn drop(&mut self) {
-        leave();
+        leave(self.record);
     }
 }
 
@@ -167,35 +195,28 @@ pub(crate) fn enter_raw() {
 /// Closes a section opened by [`enter_raw`]; an unpaired exit is ignored rather than allowed to
 /// corrupt the depth count.
 pub(crate) fn exit_raw() {
-    if inside_call() {
-        leave();
+    // SAFETY: records are leaked; this thread owns its own.
+    if let Some(r) = unsafe { RECORD.with(Cell::get).as_ref() } {
+        if depth(r.word.load(Ordering::Relaxed)) != 0 {
+            leave(r);
+        }
     }
 }
 
+/// Leaves one level of this thread's record `r`, which is inside a section.
 #[inline]
-fn leave() {
-    let depth = DEPTH.with(|d| {
-        let v = d.get().saturating_sub(1);
-        d.set(v);
-        v
-    });
-    {
-        if depth == 0 {
-            let r = RECORD.with(Cell::get);
-            // SAFETY: set by `enter` on this thread; records are leaked.
-            if let Some(r) = unsafe { r.as_ref() } {
-                // Release: everything the call did happens-before the writer's acquire load.
-                r.seq
-                    .store(r.seq.load(Ordering::Relaxed) + 1, Ordering::Release);
-            }
-        }
-    }
+fn leave(r: &Reader) {
+    let word = r.word.load(Ordering::Relaxed);
+    // Release: everything the call did happens-before the writer's acquire load.
+    r.word.store(after_leave(word), Ordering::Release);
 }
 
 /// True while this thread is inside a guarded call (lifecycle changes are refused there: they
 /// would wait for the call that is making them).
 pub(crate) fn inside_call() -> bool {
-    DEPTH.with(Cell::get) > 0
+    // SAFETY: records are leaked; this thread owns its own.
+    unsafe { RECORD.with(Cell::get).as_ref() }
+        .is_some_and(|r| depth(r.word.load(Ordering::Relaxed)) != 0)
 }
 
 /// Waits until every guarded call that may have seen state unpublished before this call has
@@ -206,9 +227,9 @@ pub(crate) fn synchronize() {
     let mut p = READERS.load(Ordering::Acquire) as *const Reader;
     // SAFETY: every record on the list is leaked and never freed.
     while let Some(r) = unsafe { p.as_ref() } {
-        let seq = r.seq.load(Ordering::Acquire);
-        if seq % 2 == 1 {
-            waiting.push((r, seq));
+        let word = r.word.load(Ordering::Acquire);
+        if depth(word) != 0 {
+            waiting.push((r, left(word)));
         }
         p = r.next;
     }
@@ -216,9 +237,9 @@ pub(crate) fn synchronize() {
     let mut warned = false;
     for (r, seen) in waiting {
         let mut spins = 0u32;
-        // Any change means the call that was open has closed (a new one started after our
-        // unpublish and cannot see the old state).
-        while r.seq.load(Ordering::Acquire) == seen {
+        // Once the thread has left its outermost call, the call that was open has closed (a
+        // new one started after our unpublish and cannot see the old state).
+        while left(r.word.load(Ordering::Acquire)) == seen {
             spins += 1;
             if spins < 64 {
                 std::hint::spin_loop();
@@ -345,6 +366,58 @@ mod tests {
         go_tx.send(()).expect("go");
         assert_eq!(writer.join().expect("writer"), 1);
         t.join().expect("reader");
+    }
+
+    #[test]
+    fn the_word_counts_depth_and_outermost_exits() {
+        let w = 5 * LEFT_ONE;
+        assert_eq!((depth(w), left(w)), (0, 5));
+        assert_eq!(
+            after_leave(w + 1),
+            6 * LEFT_ONE,
+            "the outermost exit moves `left`"
+        );
+        assert_eq!(after_leave(w + 3), w + 2, "an inner exit only counts depth");
+        assert_eq!(
+            after_leave(w),
+            w,
+            "leaving a closed section changes nothing"
+        );
+        let top = u64::from(u32::MAX) << 32 | 1;
+        assert_eq!(after_leave(top), 0, "`left` wraps");
+    }
+
+    #[test]
+    fn synchronize_waits_for_the_outermost_section() {
+        let _ = uses_membarrier();
+        let (inner_closed_tx, inner_closed_rx) = std::sync::mpsc::channel();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            let outer = enter();
+            drop(enter());
+            inner_closed_tx.send(()).expect("send");
+            go_rx.recv().expect("recv");
+            drop(outer);
+        });
+        inner_closed_rx.recv().expect("inner closed");
+        let writer = std::thread::spawn(synchronize);
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(
+            !writer.is_finished(),
+            "synchronize returned while the outer section was open"
+        );
+        go_tx.send(()).expect("go");
+        writer.join().expect("writer");
+        t.join().expect("reader");
+    }
+
+    #[test]
+    fn a_thread_that_exits_inside_a_section_does_not_stall_writers() {
+        let _ = uses_membarrier();
+        std::thread::spawn(enter_raw).join().expect("thread");
+        // Returns: the exiting thread closed its section.
+        synchronize();
+        assert!(!inside_call());
     }
 
     #[test]
