@@ -8,7 +8,7 @@
 use crate::load::load;
 use crate::CliResult;
 use polyplug::serde_json::{self, Value};
-use polyplug::{ContractRef, Error, Handle, Version};
+use polyplug::{ContractRef, Error, ErrorKind, Handle, Version};
 use std::path::Path;
 
 pub(crate) fn run(
@@ -28,9 +28,11 @@ pub(crate) fn run(
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(())
         }
-        // The runtime's messages say what is invalid; the prefix adds nothing here.
-        Err(Error::InvalidArgument(message)) => Err(message.into()),
-        Err(e) => Err(e.into()),
+        Err(e) => match e.into_kind() {
+            // The runtime's messages say what is invalid; the prefix adds nothing here.
+            ErrorKind::InvalidArgument(message) => Err(message.into()),
+            kind => Err(Error::from(kind).into()),
+        },
     }
 }
 

@@ -1,6 +1,6 @@
 //! Call contexts and cached providers: the host's side of a contract call.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use polyplug_abi::{CallArena, CallCtx, ContractFn, Interface, Str};
 use std::ffi::c_void;
 use std::marker::PhantomData;
@@ -19,7 +19,7 @@ pub struct CallContext {
 impl CallContext {
     /// A context whose arena's first block holds `arena_size` bytes. `host` may be null.
     pub fn new(arena_size: usize, host: *const polyplug_abi::HostApi) -> Result<CallContext> {
-        let mut arena = CallArena::new(arena_size).ok_or(Error::OutOfMemory)?;
+        let mut arena = CallArena::new(arena_size).ok_or(ErrorKind::OutOfMemory)?;
         let ctx = CallCtx::new(arena.as_raw(), host);
         Ok(CallContext { ctx, arena })
     }
@@ -292,7 +292,7 @@ impl CallSite {
     #[inline(never)]
     pub fn failed(&self, status: u32, cx: &CallContext) -> Error {
         let status = polyplug_abi::Status::from_raw(status);
-        Error::CallFailed {
+        ErrorKind::CallFailed {
             contract: self.contract.to_owned(),
             function: self.function.to_owned(),
             status,
@@ -300,18 +300,20 @@ impl CallSite {
                 .error_message()
                 .unwrap_or_else(|| status.description().to_string_lossy().into_owned()),
         }
+        .into()
     }
 
     /// The failure of a call whose result broke the contract (a bad tag, `char`, view...).
     #[cold]
     #[inline(never)]
     pub fn malformed(&self, e: codec::Malformed) -> Error {
-        Error::CallFailed {
+        ErrorKind::CallFailed {
             contract: self.contract.to_owned(),
             function: self.function.to_owned(),
             status: polyplug_abi::Status::InvalidArgument,
             message: format!("malformed result: {e}"),
         }
+        .into()
     }
 }
 
@@ -321,8 +323,8 @@ impl CallSite {
 pub trait Invoke {
     /// Calls function `index` with the context `cx` as it is: the caller started the call with
     /// [`CallContext::begin`] and may have encoded arguments into `cx`'s arena since. A failure
-    /// status becomes [`Error::CallFailed`] with the provider's message; a provider that is gone
-    /// is [`Error::StaleHandle`].
+    /// status becomes [`ErrorKind::CallFailed`] with the provider's message; a provider that is gone
+    /// is [`ErrorKind::StaleHandle`].
     ///
     /// # Safety
     /// `index` must be below the contract's function count (the generated caller checked the
@@ -381,7 +383,7 @@ impl Invoke for GuardedProvider<'_> {
             let _section = crate::guard::enter();
             let handle = self.handle;
             let Some(iface) = self.current() else {
-                return Err(Error::StaleHandle { handle });
+                return Err(ErrorKind::StaleHandle { handle }.into());
             };
             let provider = iface.provider;
             // SAFETY: the section keeps the current table alive; the rest is the caller's promise.
@@ -403,7 +405,7 @@ impl<'rt> GuardedProvider<'rt> {
         let _section = crate::guard::enter();
         let handle = self.handle;
         let Some(iface) = self.current() else {
-            return Err(Error::StaleHandle { handle });
+            return Err(ErrorKind::StaleHandle { handle }.into());
         };
         let (provider, create) = (iface.provider, iface.create_instance);
         let contract = contract_name(iface);
@@ -451,21 +453,11 @@ fn contract_name(iface: &Interface) -> String {
 }
 
 impl Error {
-    fn with_contract(self, name: String) -> Error {
-        match self {
-            Error::CallFailed {
-                function,
-                status,
-                message,
-                ..
-            } => Error::CallFailed {
-                contract: name,
-                function,
-                status,
-                message,
-            },
-            other => other,
+    fn with_contract(mut self, name: String) -> Error {
+        if let ErrorKind::CallFailed { contract, .. } = self.kind_mut() {
+            *contract = name;
         }
+        self
     }
 }
 
@@ -473,7 +465,7 @@ impl Error {
 /// destroyed (`destroy_instance`) when dropped.
 ///
 /// An instance belongs to the code that made it: after its bundle is **reloaded** or
-/// **unloaded**, calls through it return [`Error::StaleHandle`] (make a new one), and dropping
+/// **unloaded**, calls through it return [`ErrorKind::StaleHandle`] (make a new one), and dropping
 /// it no longer calls `destroy_instance` (that code is gone; its state is abandoned).
 pub struct ProviderInstance<'rt> {
     handle: polyplug_abi::Handle,
@@ -522,9 +514,10 @@ impl Invoke for ProviderInstance<'_> {
         let status = {
             let _section = crate::guard::enter();
             if !self.cached.is_current() {
-                return Err(Error::StaleHandle {
+                return Err(ErrorKind::StaleHandle {
                     handle: self.handle,
-                });
+                }
+                .into());
             }
             // SAFETY: checked current inside the section, so the table it was made under is
             // alive for the call; the rest is the caller's promise.
@@ -559,7 +552,7 @@ impl Drop for ProviderInstance<'_> {
 /// The cached path for typed callers: a [`CachedProvider`] that re-resolves its handle when the
 /// revision word moved. **Opt-in**: a call is not safe against a concurrent reload or unload;
 /// the host quiesces these callers first (see `docs/LIFECYCLE.md`). After an unload, calls
-/// return [`Error::StaleHandle`].
+/// return [`ErrorKind::StaleHandle`].
 pub struct ResolvedProvider<'rt> {
     rt: &'rt crate::Runtime,
     handle: polyplug_abi::Handle,
@@ -634,7 +627,7 @@ macro_rules! include_caller {
 /// arguments: a bad `bool`, `char`, enum case, option or result tag, a null or misaligned view,
 /// or invalid UTF-8 is an error ([`CallSite::malformed`]), never undefined behaviour.
 pub mod codec {
-    use super::{CallArena, Error, Result};
+    use super::{CallArena, ErrorKind, Result};
     use polyplug_abi::{Bytes, Handle, List, Str, Version};
     use std::fmt;
     use std::mem::{align_of, size_of};
@@ -802,10 +795,10 @@ pub mod codec {
         let bytes = items
             .len()
             .checked_mul(size_of::<R>())
-            .ok_or(Error::OutOfMemory)?;
+            .ok_or(ErrorKind::OutOfMemory)?;
         let p = arena.alloc(bytes, align_of::<R>()).cast::<R>();
         if p.is_null() && bytes != 0 {
-            return Err(Error::OutOfMemory);
+            return Err(ErrorKind::OutOfMemory.into());
         }
         for (i, item) in items.iter().enumerate() {
             let raw = each(arena, item)?;
@@ -853,10 +846,11 @@ pub mod codec {
     ) -> Result<()> {
         let info = rt.contract(handle)?;
         let mismatch = |what: String| {
-            Err(Error::InvalidArgument(format!(
+            Err(ErrorKind::InvalidArgument(format!(
                 "the provider {{index: {}, generation: {}}} cannot serve a `{name}@{version}` caller: {what}",
                 handle.index, handle.generation
-            )))
+            ))
+            .into())
         };
         if info.name != name {
             return mismatch(format!("it provides `{}`", info.name));

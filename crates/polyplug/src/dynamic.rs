@@ -9,7 +9,7 @@
 //!
 //! [`ContractInfo::model`]: crate::ContractInfo::model
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::Runtime;
 use polyplug_abi::Handle;
 use polyplug_contract::CompiledContract;
@@ -24,7 +24,7 @@ impl Runtime {
             .registry
             .resolve(handle, &guard)
             .map(|e| Arc::clone(&e.contract.model))
-            .ok_or(Error::StaleHandle { handle })
+            .ok_or(ErrorKind::StaleHandle { handle }.into())
     }
 }
 
@@ -52,10 +52,10 @@ mod json {
         /// began. Arguments live in an arena of their own, so the result, which the provider
         /// writes into `cx`'s arena, never overwrites them.
         ///
-        /// Errors: [`Error::StaleHandle`] for a handle whose provider is gone;
-        /// [`Error::InvalidArgument`] for an unknown function (the message lists the contract's
+        /// Errors: [`ErrorKind::StaleHandle`] for a handle whose provider is gone;
+        /// [`ErrorKind::InvalidArgument`] for an unknown function (the message lists the contract's
         /// functions) or arguments that do not fit its parameters (the message names the
-        /// parameter path, `r.origin.x`); [`Error::CallFailed`] with the provider's status and
+        /// parameter path, `r.origin.x`); [`ErrorKind::CallFailed`] with the provider's status and
         /// message when it fails, or with [`Status::ContractMismatch`] when its result is
         /// malformed (invalid UTF-8, a bad tag, an out-of-range enum index...).
         pub fn call_json(
@@ -73,23 +73,24 @@ mod json {
                 .inner()
                 .registry
                 .resolve(handle, &pin)
-                .ok_or(Error::StaleHandle { handle })?;
+                .ok_or(ErrorKind::StaleHandle { handle })?;
             let model = &e.contract.model;
             let contract = model.contract();
             let Some((index, func, layout)) = model.find(function) else {
                 let names: Vec<&str> = contract.functions.iter().map(|f| f.name.as_str()).collect();
-                return Err(Error::InvalidArgument(format!(
+                return Err(ErrorKind::InvalidArgument(format!(
                     "`{contract}` has no function `{function}`; its functions are: {}",
                     names.join(", ")
-                )));
+                ))
+                .into());
             };
-            let mut arena = CallArena::new(ARGS_ARENA).ok_or(Error::OutOfMemory)?;
+            let mut arena = CallArena::new(ARGS_ARENA).ok_or(ErrorKind::OutOfMemory)?;
             let args = encode_args(func, layout, args, &mut arena).map_err(|m| {
-                Error::InvalidArgument(format!("{}.{}: {m}", contract.name, func.name))
+                ErrorKind::InvalidArgument(format!("{}.{}: {m}", contract.name, func.name))
             })?;
             let mut ret = RetBuffer::new(layout.ret);
             let invalid =
-                || Error::InvalidArgument(format!("`{contract}` has no function {index}"));
+                || ErrorKind::InvalidArgument(format!("`{contract}` has no function {index}"));
             let index = u32::try_from(index).map_err(|_| invalid())?;
             // SAFETY: the runtime's validated copy of the table, alive while `pin` is held.
             let f = unsafe { e.iface.func(index) }.ok_or_else(invalid)?;
@@ -104,11 +105,14 @@ mod json {
                     cx.begin(),
                 )
             });
-            let failed = |status: Status, message: String| Error::CallFailed {
-                contract: contract.name.clone(),
-                function: func.name.clone(),
-                status,
-                message,
+            let failed = |status: Status, message: String| -> Error {
+                ErrorKind::CallFailed {
+                    contract: contract.name.clone(),
+                    function: func.name.clone(),
+                    status,
+                    message,
+                }
+                .into()
             };
             if status != Status::Ok {
                 let message = cx

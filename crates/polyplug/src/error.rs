@@ -1,12 +1,59 @@
 //! Errors of the Rust API, and their mapping to ABI status codes for the C API.
+//!
+//! [`Error`] is one pointer wide (its [`ErrorKind`] is boxed), so a `Result<T>` costs little
+//! more than a `T`: a typed call that succeeds moves its value, not an 80-byte error slot.
+//! `docs/PERFORMANCE.md` ("Contracts and dynamic calls") measured what the wide error cost.
 
 use polyplug_abi::{Handle, Status, Version};
+use std::fmt;
 use std::path::PathBuf;
+
+/// An error of the runtime: what went wrong is its [`kind`](Error::kind), and each kind maps to
+/// one [`Status`]. Build one from an [`ErrorKind`] with `.into()`.
+#[derive(thiserror::Error)]
+#[error(transparent)]
+pub struct Error(Box<ErrorKind>);
+
+impl Error {
+    /// What went wrong.
+    #[inline]
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// What went wrong, to amend it.
+    pub(crate) fn kind_mut(&mut self) -> &mut ErrorKind {
+        &mut self.0
+    }
+
+    /// What went wrong, by value (to match on its fields).
+    pub fn into_kind(self) -> ErrorKind {
+        *self.0
+    }
+
+    /// The status code the C API reports for this error.
+    pub fn status(&self) -> Status {
+        self.0.status()
+    }
+}
+
+impl From<ErrorKind> for Error {
+    #[cold]
+    fn from(kind: ErrorKind) -> Error {
+        Error(Box::new(kind))
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
 
 /// Everything that can go wrong in the runtime. Each variant maps to one [`Status`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ErrorKind {
     /// The bundle directory or its `bundle.toml` could not be read.
     #[error("cannot read bundle at {path}: {source}")]
     BundleIo {
@@ -255,42 +302,75 @@ pub enum Error {
     },
 }
 
-impl Error {
+impl ErrorKind {
     /// The status code the C API reports for this error.
     pub fn status(&self) -> Status {
         match self {
-            Error::BundleIo { .. } | Error::LibraryNotFound { .. } => Status::NotFound,
-            Error::NotFound { .. } | Error::NoSuchBundle(_) | Error::UnknownLoader { .. } => {
-                Status::NotFound
-            }
-            Error::InvalidManifest { .. } | Error::InvalidContract { .. } => {
+            ErrorKind::BundleIo { .. } | ErrorKind::LibraryNotFound { .. } => Status::NotFound,
+            ErrorKind::NotFound { .. }
+            | ErrorKind::NoSuchBundle(_)
+            | ErrorKind::UnknownLoader { .. } => Status::NotFound,
+            ErrorKind::InvalidManifest { .. } | ErrorKind::InvalidContract { .. } => {
                 Status::InvalidManifest
             }
-            Error::BundleAlreadyLoaded { .. }
-            | Error::DuplicateProvider { .. }
-            | Error::LoaderAlreadyExists { .. } => Status::AlreadyExists,
-            Error::MissingDependency { .. } => Status::MissingDependency,
-            Error::NotSharedLibrary { .. }
-            | Error::TruncatedLibrary { .. }
-            | Error::LibraryLoad { .. }
-            | Error::MissingSymbol { .. } => Status::LoadFailed,
-            Error::AbiMismatch { .. } | Error::InvalidTable { .. } => Status::AbiMismatch,
-            Error::InitFailed { .. } => Status::InitFailed,
-            Error::InitPanicked { .. } => Status::Panic,
-            Error::ProvidersMismatch { .. } => Status::ContractMismatch,
-            Error::ContractIdCollision { .. } => Status::IdCollision,
-            Error::LoaderFailed { status, .. } | Error::CallFailed { status, .. } => *status,
-            Error::StaleHandle { .. } => Status::StaleHandle,
-            Error::InvalidArgument(_) => Status::InvalidArgument,
-            Error::OutOfMemory => Status::OutOfMemory,
-            Error::ReloadDisabled => Status::Unsupported,
-            Error::HasDependents { .. }
-            | Error::InsideGuardedCall { .. }
-            | Error::BundleUnloading { .. } => Status::Busy,
-            Error::ReloadIncompatible { .. } => Status::ContractMismatch,
+            ErrorKind::BundleAlreadyLoaded { .. }
+            | ErrorKind::DuplicateProvider { .. }
+            | ErrorKind::LoaderAlreadyExists { .. } => Status::AlreadyExists,
+            ErrorKind::MissingDependency { .. } => Status::MissingDependency,
+            ErrorKind::NotSharedLibrary { .. }
+            | ErrorKind::TruncatedLibrary { .. }
+            | ErrorKind::LibraryLoad { .. }
+            | ErrorKind::MissingSymbol { .. } => Status::LoadFailed,
+            ErrorKind::AbiMismatch { .. } | ErrorKind::InvalidTable { .. } => Status::AbiMismatch,
+            ErrorKind::InitFailed { .. } => Status::InitFailed,
+            ErrorKind::InitPanicked { .. } => Status::Panic,
+            ErrorKind::ProvidersMismatch { .. } => Status::ContractMismatch,
+            ErrorKind::ContractIdCollision { .. } => Status::IdCollision,
+            ErrorKind::LoaderFailed { status, .. } | ErrorKind::CallFailed { status, .. } => {
+                *status
+            }
+            ErrorKind::StaleHandle { .. } => Status::StaleHandle,
+            ErrorKind::InvalidArgument(_) => Status::InvalidArgument,
+            ErrorKind::OutOfMemory => Status::OutOfMemory,
+            ErrorKind::ReloadDisabled => Status::Unsupported,
+            ErrorKind::HasDependents { .. }
+            | ErrorKind::InsideGuardedCall { .. }
+            | ErrorKind::BundleUnloading { .. } => Status::Busy,
+            ErrorKind::ReloadIncompatible { .. } => Status::ContractMismatch,
         }
     }
 }
 
 /// Result of the runtime's Rust API.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_one_pointer_wide() {
+        // What keeps a successful typed call's `Result` small (see the module docs).
+        assert_eq!(size_of::<Error>(), size_of::<usize>());
+        assert_eq!(size_of::<Result<()>>(), size_of::<usize>());
+    }
+
+    #[test]
+    fn error_shows_and_maps_its_kind() {
+        let e: Error = ErrorKind::StaleHandle {
+            handle: Handle::NULL,
+        }
+        .into();
+        assert_eq!(e.status(), Status::StaleHandle);
+        assert_eq!(e.to_string(), e.kind().to_string());
+        assert_eq!(format!("{e:?}"), format!("{:?}", e.kind()));
+        let io: Error = ErrorKind::BundleIo {
+            path: "x".into(),
+            source: std::io::Error::other("gone"),
+        }
+        .into();
+        let source = std::error::Error::source(&io).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("gone"));
+        assert!(matches!(io.into_kind(), ErrorKind::BundleIo { .. }));
+    }
+}

@@ -46,7 +46,7 @@ pub use call::{
 };
 pub use config::RuntimeBuilder;
 pub use contract::{validate_name, ContractInfo, ContractKey, ContractRef, FuncInfo};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use guard::uses_membarrier;
 pub use lifecycle::{ReloadCallback, ReloadEvent, UnloadOptions};
 pub use log::LogCallback;

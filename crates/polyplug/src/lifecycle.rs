@@ -9,7 +9,7 @@
 //! See `docs/LIFECYCLE.md` for what each call path may assume.
 
 use crate::contract::ContractInfo;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::guard;
 use crate::manifest::Manifest;
 use crate::registry::{Registration, Retired};
@@ -141,22 +141,23 @@ impl Runtime {
     /// `StaleHandle`. The call returns after every guarded call still running the bundle's
     /// code has returned and the loader has released it (`fini`, library closed). Bundles
     /// that require a contract only this bundle provides block the unload with
-    /// [`Error::HasDependents`], unless `opts.cascade` unloads them first.
+    /// [`ErrorKind::HasDependents`], unless `opts.cascade` unloads them first.
     ///
     /// Cached interface pointers into the bundle must not be called after this starts: that
     /// path is the host's to quiesce (`docs/LIFECYCLE.md`).
     pub fn unload_bundle_with(&self, id: BundleId, opts: UnloadOptions) -> Result<Vec<BundleId>> {
         if guard::inside_call() {
-            return Err(Error::InsideGuardedCall {
+            return Err(ErrorKind::InsideGuardedCall {
                 operation: "unload a bundle",
-            });
+            }
+            .into());
         }
         let (order, retiring) = {
             let mut lc = self.inner().lifecycle()?;
             let lc = &mut lc.state;
             let name = match lc.bundles.get(&id) {
                 Some(b) => b.manifest.name.clone(),
-                None => return Err(Error::NoSuchBundle(id)),
+                None => return Err(ErrorKind::NoSuchBundle(id).into()),
             };
             let closure = lc.closure(self, id);
             if closure.len() > 1 && !opts.cascade {
@@ -164,10 +165,11 @@ impl Runtime {
                     .iter()
                     .filter_map(|d| lc.bundles.get(d).map(|b| b.manifest.name.clone()))
                     .collect();
-                return Err(Error::HasDependents {
+                return Err(ErrorKind::HasDependents {
                     bundle: name,
                     dependents,
-                });
+                }
+                .into());
             }
             let order: Vec<BundleId> = closure.into_iter().rev().collect();
             let mut handles = Vec::new();
@@ -213,18 +215,19 @@ impl Runtime {
     /// serving and the error says why. Phases go to the `on_reload` observer.
     pub fn reload_bundle(&self, id: BundleId) -> Result<()> {
         if !self.inner().hot_reload {
-            return Err(Error::ReloadDisabled);
+            return Err(ErrorKind::ReloadDisabled.into());
         }
         if guard::inside_call() {
-            return Err(Error::InsideGuardedCall {
+            return Err(ErrorKind::InsideGuardedCall {
                 operation: "reload a bundle",
-            });
+            }
+            .into());
         }
         let name = {
             let lc = self.inner().lifecycle()?;
             match lc.state.bundles.get(&id) {
                 Some(b) => b.manifest.name.clone(),
-                None => return Err(Error::NoSuchBundle(id)),
+                None => return Err(ErrorKind::NoSuchBundle(id).into()),
             }
         };
         let event = |phase, error| {
@@ -258,23 +261,23 @@ impl Runtime {
     fn swap_code(&self, id: BundleId) -> Result<Retiring> {
         let mut lc = self.inner().lifecycle()?;
         let lc = &mut lc.state;
-        let record = lc.bundles.get(&id).ok_or(Error::NoSuchBundle(id))?;
+        let record = lc.bundles.get(&id).ok_or(ErrorKind::NoSuchBundle(id))?;
         let manifest = Manifest::read(&record.manifest.dir)?;
-        let incompatible = |reason: String| Error::ReloadIncompatible {
+        let incompatible = |reason: String| ErrorKind::ReloadIncompatible {
             bundle: record.manifest.name.clone(),
             reason,
         };
         if manifest.name != record.manifest.name {
-            return Err(incompatible(format!(
-                "bundle.toml now names it `{}`",
-                manifest.name
-            )));
+            return Err(
+                incompatible(format!("bundle.toml now names it `{}`", manifest.name)).into(),
+            );
         }
         if manifest.loader != record.manifest.loader {
             return Err(incompatible(format!(
                 "bundle.toml now asks for loader `{}` instead of `{}`",
                 manifest.loader, record.manifest.loader
-            )));
+            ))
+            .into());
         }
         self.check_requirements(&manifest)?;
         let loader = record.loader.clone();
@@ -291,7 +294,7 @@ impl Runtime {
         for &h in &record.handles {
             let Some(old) = self.inner().registry.resolve(h, &guard) else {
                 discard(state);
-                return Err(Error::StaleHandle { handle: h });
+                return Err(ErrorKind::StaleHandle { handle: h }.into());
             };
             let old_c = &old.contract;
             let Some(at) = pending.iter().position(|p| p.contract.id == old_c.id) else {
@@ -299,7 +302,8 @@ impl Runtime {
                 return Err(incompatible(format!(
                     "the new code no longer provides `{}`",
                     old_c.as_ref()
-                )));
+                ))
+                .into());
             };
             let new_c = &pending[at].contract;
             let reason = if !new_c.version.satisfies(&old_c.version) {
@@ -317,7 +321,7 @@ impl Runtime {
             };
             if let Some(reason) = reason {
                 discard(state);
-                return Err(incompatible(reason));
+                return Err(incompatible(reason).into());
             }
             swaps.push((
                 h,
@@ -332,7 +336,7 @@ impl Runtime {
             discard(state);
             return Err(incompatible(format!(
                 "the new code adds `{extra}`, which the loaded version did not provide; unload and load it instead"
-            )));
+            )).into());
         }
         drop(guard);
         let retired = match self.inner().registry.replace(id, swaps) {
@@ -342,7 +346,7 @@ impl Runtime {
                 return Err(e);
             }
         };
-        let record = lc.bundles.get_mut(&id).ok_or(Error::NoSuchBundle(id))?;
+        let record = lc.bundles.get_mut(&id).ok_or(ErrorKind::NoSuchBundle(id))?;
         let old_state = std::mem::replace(&mut record.state, state);
         let old_record = BundleRecord {
             manifest: std::mem::replace(&mut record.manifest, manifest),

@@ -16,7 +16,7 @@
 //! Unknown keys are errors, so a typo never silently changes behaviour.
 
 use crate::contract::ContractRef;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use polyplug_abi::Version;
 use serde::Deserialize;
 use std::path::{Component, Path, PathBuf};
@@ -73,12 +73,12 @@ pub struct Manifest {
 impl Manifest {
     /// Reads `dir/bundle.toml`.
     pub fn read(dir: &Path) -> Result<Manifest, Error> {
-        let dir = std::fs::canonicalize(dir).map_err(|source| Error::BundleIo {
+        let dir = std::fs::canonicalize(dir).map_err(|source| ErrorKind::BundleIo {
             path: dir.to_owned(),
             source,
         })?;
         let path = dir.join(MANIFEST_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::BundleIo {
+        let text = std::fs::read_to_string(&path).map_err(|source| ErrorKind::BundleIo {
             path: path.clone(),
             source,
         })?;
@@ -88,7 +88,7 @@ impl Manifest {
     /// Parses manifest text for a bundle in `dir` (absolute).
     pub fn parse(dir: &Path, text: String) -> Result<Manifest, Error> {
         let path = dir.join(MANIFEST_FILE);
-        let bad = |message: String| Error::InvalidManifest {
+        let bad = |message: String| ErrorKind::InvalidManifest {
             path: path.clone(),
             message,
         };
@@ -103,7 +103,8 @@ impl Manifest {
             return Err(bad(format!(
                 "name `{}` must be non-empty lowercase letters, digits, `-` or `_`",
                 raw.name
-            )));
+            ))
+            .into());
         }
         let version = Version::parse(&raw.version).ok_or_else(|| {
             bad(format!(
@@ -112,14 +113,15 @@ impl Manifest {
             ))
         })?;
         if raw.loader.is_empty() {
-            return Err(bad("loader must not be empty".into()));
+            return Err(bad("loader must not be empty".into()).into());
         }
         let rel = Path::new(&raw.library);
         if raw.library.is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
             return Err(bad(format!(
                 "library `{}` must be a relative path inside the bundle directory",
                 raw.library
-            )));
+            ))
+            .into());
         }
         let parse_refs = |what: &str, list: &[String]| -> Result<Vec<ContractRef>, Error> {
             let mut out: Vec<ContractRef> = Vec::with_capacity(list.len());
@@ -129,7 +131,7 @@ impl Manifest {
                     .iter()
                     .any(|o| o.name == r.name && o.version.major == r.version.major)
                 {
-                    return Err(bad(format!("{what}: `{}` is listed twice", r.name)));
+                    return Err(bad(format!("{what}: `{}` is listed twice", r.name)).into());
                 }
                 out.push(r);
             }
@@ -137,7 +139,7 @@ impl Manifest {
         };
         let provides = parse_refs("provides", &raw.provides)?;
         if provides.is_empty() {
-            return Err(bad("provides must list at least one contract".into()));
+            return Err(bad("provides must list at least one contract".into()).into());
         }
         let requires = parse_refs("requires", &raw.requires)?;
         Ok(Manifest {
@@ -193,8 +195,8 @@ threads = 2
     }
 
     fn err(text: &str) -> String {
-        match parse(text) {
-            Err(Error::InvalidManifest { message, .. }) => message,
+        match parse(text).map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidManifest { message, .. }) => message,
             other => panic!("expected InvalidManifest, got {other:?}"),
         }
     }

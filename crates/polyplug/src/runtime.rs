@@ -3,7 +3,7 @@
 use crate::call::{CachedProvider, CallContext, CallGuard, GuardedProvider};
 use crate::config::RuntimeBuilder;
 use crate::contract::{ContractInfo, ContractKey, ContractRef};
-use crate::error::{Error, Result};
+use crate::error::{ErrorKind, Result};
 use crate::guard;
 use crate::host_api::{self, Transaction};
 use crate::lifecycle::ReloadSink;
@@ -100,9 +100,10 @@ impl Inner {
     pub(crate) fn lifecycle(&self) -> Result<LifecycleGuard<'_>> {
         let me = self as *const Inner as usize;
         if HOLDING.with(|h| h.get()) == me {
-            return Err(Error::InvalidArgument(
+            return Err(ErrorKind::InvalidArgument(
                 "bundles and loaders cannot be added from inside a plugin's init".into(),
-            ));
+            )
+            .into());
         }
         // A panic in a loader is caught at the vtable boundary, so a poisoned lock still
         // guards consistent state.
@@ -299,9 +300,10 @@ impl Runtime {
             // added twice): it must not be destroyed on the way out.
             let mut entry = entry;
             entry.vtable.destroy = None;
-            return Err(Error::LoaderAlreadyExists {
+            return Err(ErrorKind::LoaderAlreadyExists {
                 name: entry.name.clone(),
-            });
+            }
+            .into());
         }
         self.inner
             .log_with(LogLevel::Debug, || format!("loader `{}` added", entry.name));
@@ -329,21 +331,23 @@ impl Runtime {
             .values()
             .any(|b| b.manifest.name == manifest.name)
         {
-            return Err(Error::BundleAlreadyLoaded {
+            return Err(ErrorKind::BundleAlreadyLoaded {
                 name: manifest.name,
-            });
+            }
+            .into());
         }
         if lc.state.unloading.contains(&manifest.name) {
-            return Err(Error::BundleUnloading {
+            return Err(ErrorKind::BundleUnloading {
                 name: manifest.name,
-            });
+            }
+            .into());
         }
         let loader = lc
             .state
             .loaders
             .get(&manifest.loader)
             .cloned()
-            .ok_or_else(|| Error::UnknownLoader {
+            .ok_or_else(|| ErrorKind::UnknownLoader {
                 bundle: manifest.name.clone(),
                 loader: manifest.loader.clone(),
             })?;
@@ -400,10 +404,11 @@ impl Runtime {
                 .find(r.key(), &r.version, &guard)
                 .is_none()
             {
-                return Err(Error::MissingDependency {
+                return Err(ErrorKind::MissingDependency {
                     bundle: manifest.name.clone(),
                     contract: r.to_string(),
-                });
+                }
+                .into());
             }
         }
         Ok(())
@@ -418,9 +423,9 @@ impl Runtime {
         old: Option<*mut c_void>,
     ) -> Result<(*mut c_void, Transaction)> {
         let utf8 = |p: &Path| {
-            p.to_str()
-                .map(str::to_owned)
-                .ok_or_else(|| Error::InvalidArgument(format!("path {} is not UTF-8", p.display())))
+            p.to_str().map(str::to_owned).ok_or_else(|| {
+                ErrorKind::InvalidArgument(format!("path {} is not UTF-8", p.display()))
+            })
         };
         let (dir, entry) = (utf8(&m.dir)?, utf8(&m.entry)?);
         let info = BundleInfo {
@@ -462,20 +467,23 @@ impl Runtime {
                     cx.begin(),
                 )
             },
-            _ => return Err(Error::InvalidArgument("loader without load".into())),
+            _ => return Err(ErrorKind::InvalidArgument("loader without load".into()).into()),
         };
         let status = Status::from_raw(raw);
         let failed = match (status, txn.error.take()) {
             (Status::Ok, None) => None,
             (_, Some(e)) => Some(e),
-            (s, None) => Some(Error::LoaderFailed {
-                loader: loader.name.clone(),
-                bundle: m.name.clone(),
-                status: s,
-                message: cx
-                    .error_message()
-                    .unwrap_or_else(|| s.description().to_string_lossy().into_owned()),
-            }),
+            (s, None) => Some(
+                ErrorKind::LoaderFailed {
+                    loader: loader.name.clone(),
+                    bundle: m.name.clone(),
+                    status: s,
+                    message: cx
+                        .error_message()
+                        .unwrap_or_else(|| s.description().to_string_lossy().into_owned()),
+                }
+                .into(),
+            ),
         };
         if let Some(e) = failed {
             if status == Status::Ok {
@@ -527,7 +535,7 @@ impl Runtime {
             unsafe { self.register_host_providers_raw(&[(iface as *const Interface, priority)]) }?;
         handles
             .pop()
-            .ok_or_else(|| Error::InvalidArgument("no provider registered".into()))
+            .ok_or_else(|| ErrorKind::InvalidArgument("no provider registered".into()).into())
     }
 
     /// Registers several host providers in one transaction (all or none).
@@ -552,9 +560,10 @@ impl Runtime {
     /// guarded call still inside the provider has returned, so the host may then free its table.
     pub fn unregister_host_provider(&self, handle: Handle) -> Result<()> {
         if guard::inside_call() {
-            return Err(Error::InsideGuardedCall {
+            return Err(ErrorKind::InsideGuardedCall {
                 operation: "unregister a host provider",
-            });
+            }
+            .into());
         }
         let owner = {
             let guard = epoch::pin();
@@ -565,10 +574,11 @@ impl Runtime {
                 self.inner.registry.remove(&[handle]).release();
                 Ok(())
             }
-            Some(_) => Err(Error::InvalidArgument(
+            Some(_) => Err(ErrorKind::InvalidArgument(
                 "the handle names a bundle's provider, not the host's".into(),
-            )),
-            None => Err(Error::StaleHandle { handle }),
+            )
+            .into()),
+            None => Err(ErrorKind::StaleHandle { handle }.into()),
         }
     }
 
@@ -576,18 +586,18 @@ impl Runtime {
     #[inline]
     pub fn find(&self, key: ContractKey<'_>, min: &Version) -> Result<Handle> {
         let guard = epoch::pin();
-        self.inner
-            .registry
-            .find(key, min, &guard)
-            .ok_or_else(|| Error::NotFound {
+        self.inner.registry.find(key, min, &guard).ok_or_else(|| {
+            ErrorKind::NotFound {
                 contract: key.name.to_owned(),
                 min_version: *min,
-            })
+            }
+            .into()
+        })
     }
 
     /// Like [`Runtime::find`], by `name@version` text.
     pub fn find_ref(&self, contract: &str) -> Result<Handle> {
-        let r: ContractRef = contract.parse().map_err(Error::InvalidArgument)?;
+        let r: ContractRef = contract.parse().map_err(ErrorKind::InvalidArgument)?;
         self.find(r.key(), &r.version)
     }
 
@@ -638,7 +648,7 @@ impl Runtime {
                 seen,
                 _rt: PhantomData,
             }),
-            None => Err(Error::StaleHandle { handle }),
+            None => Err(ErrorKind::StaleHandle { handle }.into()),
         }
     }
 
@@ -646,7 +656,7 @@ impl Runtime {
     pub fn contract(&self, handle: Handle) -> Result<ContractInfo> {
         let guard = epoch::pin();
         let Some(e) = self.inner.registry.resolve(handle, &guard) else {
-            return Err(Error::StaleHandle { handle });
+            return Err(ErrorKind::StaleHandle { handle }.into());
         };
         Ok(e.contract.clone())
     }
@@ -676,7 +686,7 @@ impl Runtime {
     }
 
     /// Calls function `func` of the provider `handle` names: resolve, call, and turn a failure
-    /// status into [`Error::CallFailed`] with the provider's message.
+    /// status into [`ErrorKind::CallFailed`] with the provider's message.
     ///
     /// # Safety
     /// `args` and `ret` must point to the argument and result structs of that function, laid
@@ -730,36 +740,37 @@ impl Runtime {
         let _section = guard::enter();
         let guard = epoch::pin();
         let Some(e) = self.inner.registry.resolve(handle, &guard) else {
-            return Err(Error::StaleHandle { handle });
+            return Err(ErrorKind::StaleHandle { handle }.into());
         };
         let info = e.contract.funcs.get(func as usize).ok_or_else(|| {
-            Error::InvalidArgument(format!("`{}` has no function {func}", e.contract.name))
+            ErrorKind::InvalidArgument(format!("`{}` has no function {func}", e.contract.name))
         })?;
         if let Some((a, r)) = sizes {
             if a != info.args.size as usize || r != info.ret.size as usize {
-                return Err(Error::InvalidArgument(format!(
+                return Err(ErrorKind::InvalidArgument(format!(
                     "`{}.{}` takes {} argument bytes and returns {}, but the call passes {a} and {r}",
                     e.contract.name, info.name, info.args.size, info.ret.size
-                )));
+                )).into());
             }
         }
         // SAFETY: `func` is in range (checked above) of the runtime's non-null table copy.
         let f = unsafe { e.iface.func(func) }.ok_or_else(|| {
-            Error::InvalidArgument(format!("`{}` has no function {func}", e.contract.name))
+            ErrorKind::InvalidArgument(format!("`{}` has no function {func}", e.contract.name))
         })?;
         // SAFETY: forwarded to the caller; the entry stays alive while `guard` is pinned.
         let status = Status::from_raw(unsafe { f(e.iface.provider, args, ret, cx.begin()) });
         if status == Status::Ok {
             return Ok(());
         }
-        Err(Error::CallFailed {
+        Err(ErrorKind::CallFailed {
             contract: e.contract.name.clone(),
             function: info.name.clone(),
             status,
             message: cx
                 .error_message()
                 .unwrap_or_else(|| status.description().to_string_lossy().into_owned()),
-        })
+        }
+        .into())
     }
 }
 
@@ -781,11 +792,12 @@ pub(crate) fn check_declared(m: &Manifest, txn: &Transaction) -> Result<()> {
     if missing.is_empty() && unexpected.is_empty() {
         Ok(())
     } else {
-        Err(Error::ProvidersMismatch {
+        Err(ErrorKind::ProvidersMismatch {
             bundle: m.name.clone(),
             missing,
             unexpected,
-        })
+        }
+        .into())
     }
 }
 

@@ -1,7 +1,7 @@
 //! Loading real native bundles (the Rust and C fixtures) and calling them through the runtime.
 
 use polyplug::abi::{Bytes, Interface, Str};
-use polyplug::{ContractKey, Error, LogLevel, Runtime, Status, Version};
+use polyplug::{ContractKey, Error, ErrorKind, LogLevel, Runtime, Status, Version};
 use polyplug_testkit::{counter, fixture_lib, make_bundle, modes, BundleSpec};
 use std::ffi::c_void;
 use std::sync::{Arc, Mutex};
@@ -103,8 +103,10 @@ fn failures_and_panics_become_statuses_with_messages() {
     let h = rt.find(COUNTER, &V1).unwrap();
     let mut cx = rt.call_context().unwrap();
     // SAFETY: `fail()` has neither arguments nor a result, so `()` for both.
-    match unsafe { rt.call_typed(h, counter::FAIL, &(), &mut (), &mut cx) } {
-        Err(Error::CallFailed {
+    match unsafe { rt.call_typed(h, counter::FAIL, &(), &mut (), &mut cx) }
+        .map_err(Error::into_kind)
+    {
+        Err(ErrorKind::CallFailed {
             status: Status::Error,
             message,
             function,
@@ -116,8 +118,10 @@ fn failures_and_panics_become_statuses_with_messages() {
         other => panic!("expected CallFailed, got {other:?}"),
     }
     // SAFETY: `boom()` has neither arguments nor a result, so `()` for both.
-    match unsafe { rt.call_typed(h, counter::BOOM, &(), &mut (), &mut cx) } {
-        Err(Error::CallFailed {
+    match unsafe { rt.call_typed(h, counter::BOOM, &(), &mut (), &mut cx) }
+        .map_err(Error::into_kind)
+    {
+        Err(ErrorKind::CallFailed {
             status: Status::Panic,
             message,
             ..
@@ -145,14 +149,14 @@ fn typed_calls_check_sizes_and_indices() {
                         // did not, `out` has room for the u32 `inc` writes, and the argument is its one u32.
     let e = unsafe { rt.call_typed(h, counter::INC, &1u32, &mut out, &mut cx) }.unwrap_err();
     assert!(
-        matches!(e, Error::InvalidArgument(ref m) if m.contains("returns 4")),
+        matches!(e.kind(), ErrorKind::InvalidArgument(ref m) if m.contains("returns 4")),
         "{e}"
     );
     // SAFETY: the counter has no function 99, so the runtime refuses the call and never hands
     // the null argument and result pointers to a provider.
     let e = unsafe { rt.call(h, 99, std::ptr::null(), std::ptr::null_mut(), &mut cx) }.unwrap_err();
     assert!(
-        matches!(e, Error::InvalidArgument(ref m) if m.contains("no function 99")),
+        matches!(e.kind(), ErrorKind::InvalidArgument(ref m) if m.contains("no function 99")),
         "{e}"
     );
 }
@@ -172,8 +176,9 @@ fn c_and_rust_providers_rank_by_priority_and_call_each_other() {
     // Versions: both provide 1.2.0, so 1.3 finds nothing and 2.0 is another contract.
     assert!(rt.find_all(COUNTER, &Version::new(1, 3, 0)).is_empty());
     assert!(matches!(
-        rt.find(COUNTER, &Version::new(1, 3, 0)),
-        Err(Error::NotFound { .. })
+        rt.find(COUNTER, &Version::new(1, 3, 0))
+            .map_err(Error::into_kind),
+        Err(ErrorKind::NotFound { .. })
     ));
     assert!(rt
         .find(ContractKey::new(counter::NAME, 2), &Version::new(2, 0, 0))
@@ -249,18 +254,21 @@ fn cached_provider_calls_directly_and_tracks_revision() {
         index: 12345,
         generation: 9,
     };
-    assert!(matches!(rt.resolve(bogus), Err(Error::StaleHandle { .. })));
     assert!(matches!(
-        rt.resolve(polyplug::Handle::NULL),
-        Err(Error::StaleHandle { .. })
+        rt.resolve(bogus).map_err(Error::into_kind),
+        Err(ErrorKind::StaleHandle { .. })
+    ));
+    assert!(matches!(
+        rt.resolve(polyplug::Handle::NULL).map_err(Error::into_kind),
+        Err(ErrorKind::StaleHandle { .. })
     ));
     let wrong_gen = polyplug::Handle {
         index: h.index,
         generation: h.generation + 1,
     };
     assert!(matches!(
-        rt.resolve(wrong_gen),
-        Err(Error::StaleHandle { .. })
+        rt.resolve(wrong_gen).map_err(Error::into_kind),
+        Err(ErrorKind::StaleHandle { .. })
     ));
 }
 
@@ -288,8 +296,8 @@ fn older_and_newer_peers_are_reconciled() {
         assert_eq!(out, 10);
     }
     let dirty = make_bundle(&BundleSpec::counter(modes::NEWER_PEER_DIRTY));
-    match rt.load_bundle(dirty.path()) {
-        Err(Error::InvalidTable { table, reason, .. }) => {
+    match rt.load_bundle(dirty.path()).map_err(Error::into_kind) {
+        Err(ErrorKind::InvalidTable { table, reason, .. }) => {
             assert_eq!(table, "provider interface");
             assert!(reason.contains("not zero"), "{reason}");
         }
@@ -375,8 +383,8 @@ fn plugins_find_and_call_host_contracts_during_init() {
     let rt = Runtime::new().unwrap();
     let b = make_bundle(&BundleSpec::counter(modes::FINDS_HOST).requires("test:host/clock@1.0.0"));
     // Without the host contract the requirement is unmet.
-    match rt.load_bundle(b.path()) {
-        Err(Error::MissingDependency { contract, .. }) => {
+    match rt.load_bundle(b.path()).map_err(Error::into_kind) {
+        Err(ErrorKind::MissingDependency { contract, .. }) => {
             assert_eq!(contract, "test:host/clock@1.0.0")
         }
         other => panic!("expected MissingDependency, got {other:?}"),
@@ -403,14 +411,18 @@ fn plugins_find_and_call_host_contracts_during_init() {
     assert_eq!(t, 1_700_000_000);
     // Registering it twice is a duplicate; unregistering makes its handle stale.
     assert!(matches!(
-        rt.register_host_provider(&clock::IFACE, 0),
-        Err(Error::DuplicateProvider { .. })
+        rt.register_host_provider(&clock::IFACE, 0)
+            .map_err(Error::into_kind),
+        Err(ErrorKind::DuplicateProvider { .. })
     ));
     rt.unregister_host_provider(clock).unwrap();
-    assert!(matches!(rt.resolve(clock), Err(Error::StaleHandle { .. })));
     assert!(matches!(
-        rt.unregister_host_provider(clock),
-        Err(Error::StaleHandle { .. })
+        rt.resolve(clock).map_err(Error::into_kind),
+        Err(ErrorKind::StaleHandle { .. })
+    ));
+    assert!(matches!(
+        rt.unregister_host_provider(clock).map_err(Error::into_kind),
+        Err(ErrorKind::StaleHandle { .. })
     ));
 }
 
@@ -421,7 +433,7 @@ fn a_bundle_name_loads_once_and_failed_loads_leave_nothing() {
     rt.load_bundle(b.path()).unwrap();
     let again = make_bundle(&BundleSpec::counter("once"));
     assert!(
-        matches!(rt.load_bundle(again.path()), Err(Error::BundleAlreadyLoaded { ref name }) if name == "once")
+        matches!(rt.load_bundle(again.path()).map_err(Error::into_kind), Err(ErrorKind::BundleAlreadyLoaded { ref name }) if name == "once")
     );
     let before = rt.provider_count();
     // registers-extra registers the counter *and* another contract, but declares only the
@@ -430,8 +442,8 @@ fn a_bundle_name_loads_once_and_failed_loads_leave_nothing() {
         polyplug_testkit::modes::REGISTERS_EXTRA,
     ));
     assert!(matches!(
-        rt.load_bundle(extra.path()),
-        Err(Error::ProvidersMismatch { .. })
+        rt.load_bundle(extra.path()).map_err(Error::into_kind),
+        Err(ErrorKind::ProvidersMismatch { .. })
     ));
     assert_eq!(rt.provider_count(), before);
     assert_eq!(rt.find_all(COUNTER, &V1).len(), 1);

@@ -5,7 +5,7 @@ use polyplug::abi::{
     CallCtx, ContractDesc, ContractFn, FuncDesc, Interface, Str, TypeDesc, TypeKind,
 };
 use polyplug::serde_json::{json, Value};
-use polyplug::{Error, Handle, Runtime, Status, Version};
+use polyplug::{Error, ErrorKind, Handle, Runtime, Status, Version};
 use polyplug_testkit::{counter, fixture_lib, make_bundle, BundleSpec};
 use std::ffi::c_void;
 
@@ -119,8 +119,8 @@ fn a_plugin_calling_another_plugin_works_through_json() {
 fn provider_failures_keep_their_status_and_message() {
     let rt = Runtime::new().unwrap();
     let (_b, h) = c_counter(&rt);
-    match call(&rt, h, "fail", json!([])) {
-        Err(Error::CallFailed {
+    match call(&rt, h, "fail", json!([])).map_err(Error::into_kind) {
+        Err(ErrorKind::CallFailed {
             contract,
             function,
             status: Status::Error,
@@ -132,8 +132,8 @@ fn provider_failures_keep_their_status_and_message() {
         }
         other => panic!("expected CallFailed, got {other:?}"),
     }
-    match call(&rt, h, "boom", json!([])) {
-        Err(Error::CallFailed {
+    match call(&rt, h, "boom", json!([])).map_err(Error::into_kind) {
+        Err(ErrorKind::CallFailed {
             status: Status::Panic,
             message,
             ..
@@ -186,8 +186,8 @@ fn unknown_functions_and_bad_arguments_are_invalid_arguments() {
         ),
     ];
     for (f, args, want) in cases {
-        match call(&rt, h, f, args.clone()) {
-            Err(Error::InvalidArgument(message)) => assert_eq!(message, want, "{f} {args}"),
+        match call(&rt, h, f, args.clone()).map_err(Error::into_kind) {
+            Err(ErrorKind::InvalidArgument(message)) => assert_eq!(message, want, "{f} {args}"),
             other => panic!("{f} {args}: expected InvalidArgument, got {other:?}"),
         }
     }
@@ -201,12 +201,12 @@ fn stale_handles_are_refused() {
     let model = rt.contract_model(h).unwrap();
     rt.unload_bundle(id).unwrap();
     assert!(matches!(
-        call(&rt, h, "inc", json!([1])),
-        Err(Error::StaleHandle { handle }) if handle == h
+        call(&rt, h, "inc", json!([1])).map_err(Error::into_kind),
+        Err(ErrorKind::StaleHandle { handle }) if handle == h
     ));
     assert!(matches!(
-        rt.contract_model(h),
-        Err(Error::StaleHandle { .. })
+        rt.contract_model(h).map_err(Error::into_kind),
+        Err(ErrorKind::StaleHandle { .. })
     ));
     // A model handed out earlier stays usable: it is shared, not borrowed from the registry.
     assert_eq!(model.contract().functions.len(), 8);
@@ -325,8 +325,8 @@ fn malformed_results_are_errors() {
         ),
     ];
     for (f, want) in cases {
-        match call(&rt, h, f, json!([])) {
-            Err(Error::CallFailed {
+        match call(&rt, h, f, json!([])).map_err(Error::into_kind) {
+            Err(ErrorKind::CallFailed {
                 status: Status::ContractMismatch,
                 message,
                 function,
@@ -399,8 +399,8 @@ fn every_kind_crosses_a_real_provider_through_json() {
     );
     assert_eq!(call(&rt, h, "initial", json!([""])).unwrap(), Value::Null);
     assert_eq!(call(&rt, h, "echo", json!(["ünï"])).unwrap(), json!("ünï"));
-    match call(&rt, h, "fail", json!(["custom"])) {
-        Err(Error::CallFailed {
+    match call(&rt, h, "fail", json!(["custom"])).map_err(Error::into_kind) {
+        Err(ErrorKind::CallFailed {
             status: Status::Error,
             message,
             ..

@@ -4,7 +4,8 @@
 
 use polyplug::abi::{CallCtx, ContractDesc, ContractFn, FuncDesc, Interface};
 use polyplug::{
-    BundleId, ContractKey, Error, Handle, ReloadPhase, Runtime, Status, UnloadOptions, Version,
+    BundleId, ContractKey, Error, ErrorKind, Handle, ReloadPhase, Runtime, Status, UnloadOptions,
+    Version,
 };
 use polyplug_testkit::{
     counter, fixture_lib, make_bundle, modes, other, reload, reload_bundle, Bundle, BundleSpec,
@@ -71,8 +72,14 @@ fn unload_makes_handles_stale_on_every_path() {
     let mut guarded = rt.guarded(h).unwrap();
     rt.unload_bundle(id).unwrap();
     assert_eq!(rt.bundle_count(), 0);
-    assert!(matches!(rt.resolve(h), Err(Error::StaleHandle { .. })));
-    assert!(matches!(get(&rt, h, 1), Err(Error::StaleHandle { .. })));
+    assert!(matches!(
+        rt.resolve(h).map_err(Error::into_kind),
+        Err(ErrorKind::StaleHandle { .. })
+    ));
+    assert!(matches!(
+        get(&rt, h, 1).map_err(Error::into_kind),
+        Err(ErrorKind::StaleHandle { .. })
+    ));
     assert!(!cached.is_current());
     let mut cx = rt.call_context().unwrap();
     let mut out = 0u32;
@@ -86,7 +93,9 @@ fn unload_makes_handles_stale_on_every_path() {
         )
     };
     assert_eq!(Status::from_raw(st), Status::StaleHandle);
-    assert!(matches!(rt.unload_bundle(id), Err(Error::NoSuchBundle(i)) if i == id));
+    assert!(
+        matches!(rt.unload_bundle(id).map_err(Error::into_kind), Err(ErrorKind::NoSuchBundle(i)) if i == id)
+    );
     // And it loads again.
     rt.load_bundle(b.path()).unwrap();
     let h2 = rt.find(VALUE, &V1_0).unwrap();
@@ -265,11 +274,14 @@ fn reload_to_a_compatible_minor_adds_a_function() {
     let b = reload_bundle("value", reload::V1);
     let id = rt.load_bundle(b.path()).unwrap();
     let h = rt.find(VALUE, &V1_0).unwrap();
-    assert!(matches!(rt.find(VALUE, &V1_1), Err(Error::NotFound { .. })));
+    assert!(matches!(
+        rt.find(VALUE, &V1_1).map_err(Error::into_kind),
+        Err(ErrorKind::NotFound { .. })
+    ));
     assert_eq!(rt.contract(h).unwrap().funcs.len(), 3);
     assert!(matches!(
-        call_u32(&rt, h, reload::EXTRA, &()),
-        Err(Error::InvalidArgument(_))
+        call_u32(&rt, h, reload::EXTRA, &()).map_err(Error::into_kind),
+        Err(ErrorKind::InvalidArgument(_))
     ));
 
     b.swap_library(reload::V3_MINOR);
@@ -304,7 +316,7 @@ fn reload_to_a_compatible_minor_adds_a_function() {
     edit_manifest(&b, reload::PROVIDES_MINOR, reload::PROVIDES);
     let e = rt.reload_bundle(id).unwrap_err();
     assert!(
-        matches!(&e, Error::ReloadIncompatible { bundle, reason }
+        matches!(e.kind(), ErrorKind::ReloadIncompatible { bundle, reason }
             if bundle == "value" && reason.contains("1.1.0") && reason.contains("1.0.0")),
         "{e}"
     );
@@ -374,7 +386,7 @@ fn incompatible_reloads_are_refused_and_the_old_code_keeps_serving() {
         h,
         &logs,
         &events,
-        |e| matches!(e, Error::ReloadIncompatible { bundle, .. } if bundle == "value"),
+        |e| matches!(e.kind(), ErrorKind::ReloadIncompatible { bundle, .. } if bundle == "value"),
     );
     assert_eq!(e.status(), Status::ContractMismatch);
     assert!(rt.find(VALUE, &V1_0).is_ok());
@@ -394,7 +406,7 @@ fn incompatible_reloads_are_refused_and_the_old_code_keeps_serving() {
         h,
         &logs,
         &events,
-        |e| matches!(e, Error::ReloadIncompatible { reason, .. } if reason.contains("functions")),
+        |e| matches!(e.kind(), ErrorKind::ReloadIncompatible { reason, .. } if reason.contains("functions")),
     );
     assert_eq!(rt.contract(h).unwrap().funcs.len(), 3);
     finis.push("reload v5 fini in-flight=0");
@@ -403,7 +415,7 @@ fn incompatible_reloads_are_refused_and_the_old_code_keeps_serving() {
     // Init fails: its message comes back, and a build whose init failed is not finalised.
     b.swap_library(reload::INIT_FAILS);
     let e = assert_refused(&rt, id, h, &logs, &events, |e| {
-        matches!(e, Error::InitFailed { bundle, message, .. }
+        matches!(e.kind(), ErrorKind::InitFailed { bundle, message, .. }
             if bundle == "value" && message == reload::INIT_FAILS_MESSAGE)
     });
     assert_eq!(e.status(), Status::InitFailed);
@@ -413,7 +425,7 @@ fn incompatible_reloads_are_refused_and_the_old_code_keeps_serving() {
     b.swap_library(reload::V2);
     edit_manifest(&b, "name = \"value\"", "name = \"renamed\"");
     assert_refused(&rt, id, h, &logs, &events, |e| {
-        matches!(e, Error::ReloadIncompatible { bundle, reason }
+        matches!(e.kind(), ErrorKind::ReloadIncompatible { bundle, reason }
             if bundle == "value" && reason.contains("renamed"))
     });
     assert_eq!(rt.bundle_id("value"), Some(id));
@@ -424,7 +436,7 @@ fn incompatible_reloads_are_refused_and_the_old_code_keeps_serving() {
     // A manifest that declares something the new code does not register.
     edit_manifest(&b, reload::PROVIDES, reload::PROVIDES_MINOR);
     assert_refused(&rt, id, h, &logs, &events, |e| {
-        matches!(e, Error::ProvidersMismatch { .. })
+        matches!(e.kind(), ErrorKind::ProvidersMismatch { .. })
     });
     finis.push("reload v2 fini in-flight=0");
     assert_eq!(logs.finis(), finis);
@@ -450,7 +462,7 @@ fn reload_needs_hot_reload_and_a_loaded_bundle() {
     let h = rt.find(VALUE, &V1_0).unwrap();
     b.swap_library(reload::V2);
     let e = rt.reload_bundle(id).unwrap_err();
-    assert!(matches!(e, Error::ReloadDisabled), "{e:?}");
+    assert!(matches!(e.kind(), ErrorKind::ReloadDisabled), "{e:?}");
     assert_eq!(e.status(), Status::Unsupported);
     assert_eq!(call_u32(&rt, h, reload::GET, &1u32).unwrap(), 11);
     assert!(events.take().is_empty(), "nothing was attempted");
@@ -459,12 +471,14 @@ fn reload_needs_hot_reload_and_a_loaded_bundle() {
     let (hot, _, events) = observed(true);
     assert!(hot.hot_reload_enabled());
     let e = hot.reload_bundle(42).unwrap_err();
-    assert!(matches!(e, Error::NoSuchBundle(42)), "{e:?}");
+    assert!(matches!(e.kind(), ErrorKind::NoSuchBundle(42)), "{e:?}");
     assert_eq!(e.status(), Status::NotFound);
     let b = reload_bundle("value", reload::V1);
     let id = hot.load_bundle(b.path()).unwrap();
     hot.unload_bundle(id).unwrap();
-    assert!(matches!(hot.reload_bundle(id), Err(Error::NoSuchBundle(i)) if i == id));
+    assert!(
+        matches!(hot.reload_bundle(id).map_err(Error::into_kind), Err(ErrorKind::NoSuchBundle(i)) if i == id)
+    );
     assert!(events.take().is_empty());
 }
 
@@ -582,7 +596,9 @@ fn reload_waits_for_a_call_inside_the_old_code() {
         };
         match Status::from_raw(st) {
             Status::Ok => Ok(out),
-            s => Err(Error::InvalidArgument(format!("hold failed: {s:?}"))),
+            s => Err(Error::from(ErrorKind::InvalidArgument(format!(
+                "hold failed: {s:?}"
+            )))),
         }
     };
     let (held, reloaded) = while_a_call_is_held(&rt, h, hold, || rt.reload_bundle(id));
@@ -609,8 +625,8 @@ fn dependents_block_an_unload_unless_it_cascades() {
     let h = rt.find(VALUE, &V1_0).unwrap();
 
     let e = rt.unload_bundle(value_id).unwrap_err();
-    match &e {
-        Error::HasDependents { bundle, dependents } => {
+    match e.kind() {
+        ErrorKind::HasDependents { bundle, dependents } => {
             assert_eq!(bundle, "value");
             assert_eq!(dependents, &["dep".to_owned()]);
         }
@@ -625,7 +641,7 @@ fn dependents_block_an_unload_unless_it_cascades() {
     let e = rt
         .unload_bundle_with(value_id, UnloadOptions { cascade: false })
         .unwrap_err();
-    assert!(matches!(e, Error::HasDependents { .. }));
+    assert!(matches!(e.kind(), ErrorKind::HasDependents { .. }));
 
     let order = rt
         .unload_bundle_with(value_id, UnloadOptions { cascade: true })
@@ -634,8 +650,8 @@ fn dependents_block_an_unload_unless_it_cascades() {
     assert_eq!(rt.bundle_count(), 0);
     assert_eq!(logs.finis(), ["reload v1 fini in-flight=0"]);
     assert!(matches!(
-        call_u32(&rt, h, reload::GET, &2u32),
-        Err(Error::StaleHandle { .. })
+        call_u32(&rt, h, reload::GET, &2u32).map_err(Error::into_kind),
+        Err(ErrorKind::StaleHandle { .. })
     ));
     assert!(rt.find(ContractKey::new(counter::NAME, 1), &V1_0).is_err());
     // A dependent itself can always go.
@@ -669,14 +685,14 @@ fn cascade_is_transitive_and_unloads_in_dependency_order() {
     let dep_id = rt.load_bundle(dep.path()).unwrap();
     let other_id = rt.load_bundle(other.path()).unwrap();
 
-    match rt.unload_bundle(value_id).unwrap_err() {
-        Error::HasDependents { dependents, .. } => {
+    match rt.unload_bundle(value_id).unwrap_err().into_kind() {
+        ErrorKind::HasDependents { dependents, .. } => {
             assert_eq!(dependents, ["dep", modes::REGISTERS_OTHER])
         }
         e => panic!("expected HasDependents, got {e:?}"),
     }
-    match rt.unload_bundle(dep_id).unwrap_err() {
-        Error::HasDependents { bundle, dependents } => {
+    match rt.unload_bundle(dep_id).unwrap_err().into_kind() {
+        ErrorKind::HasDependents { bundle, dependents } => {
             assert_eq!(bundle, "dep");
             assert_eq!(dependents, [modes::REGISTERS_OTHER]);
         }
@@ -692,8 +708,8 @@ fn cascade_is_transitive_and_unloads_in_dependency_order() {
 
 /// The names `unload_bundle(id)` reports as dependents.
 fn dependents_of(rt: &Runtime, id: BundleId) -> Vec<String> {
-    match rt.unload_bundle(id) {
-        Err(Error::HasDependents { dependents, .. }) => dependents,
+    match rt.unload_bundle(id).map_err(Error::into_kind) {
+        Err(ErrorKind::HasDependents { dependents, .. }) => dependents,
         other => panic!("expected HasDependents, got {other:?}"),
     }
 }
@@ -763,8 +779,8 @@ fn unload_waits_for_a_call_inside_the_bundle() {
     );
     assert!(!is_mapped(b.library_path()));
     assert!(matches!(
-        call_u32(&rt, h, reload::GET, &1u32),
-        Err(Error::StaleHandle { .. })
+        call_u32(&rt, h, reload::GET, &1u32).map_err(Error::into_kind),
+        Err(ErrorKind::StaleHandle { .. })
     ));
 }
 
@@ -821,8 +837,8 @@ fn lifecycle_changes_are_refused_inside_a_guarded_section() {
     let host = rt.register_host_provider(&PING_IFACE, 0).unwrap();
     let inside = |e: Error, what: &str| {
         assert_eq!(e.status(), Status::Busy);
-        match e {
-            Error::InsideGuardedCall { operation } => assert_eq!(operation, what),
+        match e.kind() {
+            ErrorKind::InsideGuardedCall { operation } => assert_eq!(*operation, what),
             other => panic!("expected InsideGuardedCall, got {other:?}"),
         }
     };
@@ -931,8 +947,8 @@ fn host_provider_unregister_is_refused_inside_a_section_and_works_after() {
     let e = rt.unregister_host_provider(h).unwrap_err();
     assert!(
         matches!(
-            e,
-            Error::InsideGuardedCall {
+            e.kind(),
+            ErrorKind::InsideGuardedCall {
                 operation: "unregister a host provider"
             }
         ),
@@ -942,7 +958,10 @@ fn host_provider_unregister_is_refused_inside_a_section_and_works_after() {
     assert!(rt.resolve(h).is_ok(), "still registered");
     drop(guard);
     rt.unregister_host_provider(h).unwrap();
-    assert!(matches!(rt.resolve(h), Err(Error::StaleHandle { .. })));
+    assert!(matches!(
+        rt.resolve(h).map_err(Error::into_kind),
+        Err(ErrorKind::StaleHandle { .. })
+    ));
 }
 
 /// The host table's guarded `call`, as a plugin would use it.
@@ -1080,7 +1099,10 @@ fn the_host_tables_guard_functions_open_and_close_a_section() {
     };
     assert_eq!((Status::from_raw(st), out), (Status::Ok, 81));
     let e = rt.unload_bundle(id).unwrap_err();
-    assert!(matches!(e, Error::InsideGuardedCall { .. }), "{e:?}");
+    assert!(
+        matches!(e.kind(), ErrorKind::InsideGuardedCall { .. }),
+        "{e:?}"
+    );
     // SAFETY: no arguments; closes the section opened above.
     unsafe { exit() };
     rt.unload_bundle(id).unwrap();

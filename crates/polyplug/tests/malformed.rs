@@ -2,7 +2,7 @@
 //! loaded or registered.
 
 use polyplug::abi::{CallCtx, ContractDesc, FuncDesc, Interface};
-use polyplug::{Error, Runtime, Status, Version};
+use polyplug::{Error, ErrorKind, Runtime, Status, Version};
 use polyplug_testkit::{counter, fixture_lib, make_bundle, modes, other, rust_fixture, BundleSpec};
 use std::ffi::c_void;
 use std::path::Path;
@@ -27,12 +27,12 @@ fn c_fixture(name: &str, lib: &str) -> BundleSpec {
 fn missing_bundle_directory_or_manifest() {
     let rt = Runtime::new().unwrap();
     let e = rt.load_bundle("/nonexistent/polyplug/bundle").unwrap_err();
-    assert!(matches!(e, Error::BundleIo { .. }), "{e}");
+    assert!(matches!(e.kind(), ErrorKind::BundleIo { .. }), "{e}");
     assert_eq!(e.status(), Status::NotFound);
     let empty = tempfile::tempdir().unwrap();
     let e = rt.load_bundle(empty.path()).unwrap_err();
     assert!(
-        matches!(e, Error::BundleIo { ref path, .. } if path.ends_with("bundle.toml")),
+        matches!(e.kind(), ErrorKind::BundleIo { ref path, .. } if path.ends_with("bundle.toml")),
         "{e}"
     );
 }
@@ -41,7 +41,7 @@ fn missing_bundle_directory_or_manifest() {
 fn missing_library_file() {
     let (_, e) = load(&BundleSpec::counter("gone").without_library());
     assert!(
-        matches!(e, Error::LibraryNotFound { ref bundle, .. } if bundle == "gone"),
+        matches!(e.kind(), ErrorKind::LibraryNotFound { ref bundle, .. } if bundle == "gone"),
         "{e}"
     );
     assert_eq!(e.status(), Status::NotFound);
@@ -53,12 +53,15 @@ fn not_a_shared_library() {
         &BundleSpec::counter("text").library_bytes(b"#!/bin/sh\necho not a library\n".to_vec()),
     );
     assert!(
-        matches!(e, Error::NotSharedLibrary { ref reason, .. } if reason.contains("ELF magic")),
+        matches!(e.kind(), ErrorKind::NotSharedLibrary { ref reason, .. } if reason.contains("ELF magic")),
         "{e}"
     );
     assert_eq!(e.status(), Status::LoadFailed);
     let (_, e) = load(&BundleSpec::counter("empty").library_bytes(Vec::new()));
-    assert!(matches!(e, Error::NotSharedLibrary { .. }), "{e}");
+    assert!(
+        matches!(e.kind(), ErrorKind::NotSharedLibrary { .. }),
+        "{e}"
+    );
 }
 
 #[test]
@@ -67,7 +70,7 @@ fn truncated_library() {
     for cut in [40, whole.len() / 3, whole.len() - 1] {
         let (_, e) = load(&BundleSpec::counter("cut").library_bytes(whole[..cut].to_vec()));
         assert!(
-            matches!(e, Error::TruncatedLibrary { .. }),
+            matches!(e.kind(), ErrorKind::TruncatedLibrary { .. }),
             "cut at {cut}: {e}"
         );
         assert_eq!(e.status(), Status::LoadFailed);
@@ -79,8 +82,8 @@ fn missing_entry_symbol() {
     let (_, e) = load(&c_fixture("no-init", "no_init"));
     assert!(
         matches!(
-            e,
-            Error::MissingSymbol {
+            e.kind(),
+            ErrorKind::MissingSymbol {
                 symbol: "pp_plugin_init",
                 ..
             }
@@ -90,8 +93,8 @@ fn missing_entry_symbol() {
     let (_, e) = load(&c_fixture("no-version", "no_abi_version"));
     assert!(
         matches!(
-            e,
-            Error::MissingSymbol {
+            e.kind(),
+            ErrorKind::MissingSymbol {
                 symbol: "pp_plugin_abi_version",
                 ..
             }
@@ -104,12 +107,12 @@ fn missing_entry_symbol() {
 #[test]
 fn abi_version_mismatch() {
     let (_, e) = load(&c_fixture("future", "bad_abi"));
-    match e {
-        Error::AbiMismatch {
+    match e.kind() {
+        ErrorKind::AbiMismatch {
             found, expected, ..
         } => {
             assert_eq!(found >> 16, 9);
-            assert_eq!(expected, polyplug::abi::ABI_VERSION);
+            assert_eq!(*expected, polyplug::abi::ABI_VERSION);
         }
         other => panic!("expected AbiMismatch, got {other}"),
     }
@@ -118,8 +121,8 @@ fn abi_version_mismatch() {
 #[test]
 fn init_returns_an_error() {
     let (_, e) = load(&BundleSpec::counter(modes::INIT_FAILS));
-    match &e {
-        Error::InitFailed {
+    match e.kind() {
+        ErrorKind::InitFailed {
             status, message, ..
         } => {
             assert_eq!(*status, Status::InitFailed);
@@ -134,7 +137,7 @@ fn init_returns_an_error() {
 fn init_panics() {
     let (_, e) = load(&BundleSpec::counter(modes::INIT_PANICS));
     assert!(
-        matches!(e, Error::InitPanicked { ref message, .. } if message.contains(modes::INIT_PANICS_MESSAGE)),
+        matches!(e.kind(), ErrorKind::InitPanicked { ref message, .. } if message.contains(modes::INIT_PANICS_MESSAGE)),
         "{e}"
     );
     assert_eq!(e.status(), Status::Panic);
@@ -143,20 +146,23 @@ fn init_panics() {
 #[test]
 fn declared_and_registered_providers_differ() {
     let (_, e) = load(&BundleSpec::counter(modes::REGISTERS_OTHER));
-    match e {
-        Error::ProvidersMismatch {
+    match e.kind() {
+        ErrorKind::ProvidersMismatch {
             missing,
             unexpected,
             ..
         } => {
-            assert_eq!(missing, vec![counter::PROVIDES.to_owned()]);
-            assert_eq!(unexpected, vec![other::PROVIDES.to_owned()]);
+            assert_eq!(*missing, vec![counter::PROVIDES.to_owned()]);
+            assert_eq!(*unexpected, vec![other::PROVIDES.to_owned()]);
         }
         other => panic!("expected ProvidersMismatch, got {other}"),
     }
     // Declaring a version the plugin does not register is a mismatch too.
     let (_, e) = load(&BundleSpec::new("wrong-version").provides("test:counter/counter@1.3.0"));
-    assert!(matches!(e, Error::ProvidersMismatch { .. }), "{e}");
+    assert!(
+        matches!(e.kind(), ErrorKind::ProvidersMismatch { .. }),
+        "{e}"
+    );
     assert_eq!(e.status(), Status::ContractMismatch);
 }
 
@@ -164,7 +170,7 @@ fn declared_and_registered_providers_differ() {
 fn duplicate_provider() {
     let (_, e) = load(&BundleSpec::counter(modes::REGISTERS_TWICE));
     assert!(
-        matches!(e, Error::DuplicateProvider { ref contract, .. } if contract == counter::NAME),
+        matches!(e.kind(), ErrorKind::DuplicateProvider { ref contract, .. } if contract == counter::NAME),
         "{e}"
     );
     assert_eq!(e.status(), Status::AlreadyExists);
@@ -206,8 +212,8 @@ fn contract_id_collision() {
     rt.register_host_provider(&IFACE_A, 0).unwrap();
     let b = make_bundle(&BundleSpec::new(modes::COLLIDES).provides(format!("{COLLIDING_B}@1.0.0")));
     let e = rt.load_bundle(b.path()).unwrap_err();
-    match &e {
-        Error::ContractIdCollision {
+    match e.kind() {
+        ErrorKind::ContractIdCollision {
             contract,
             existing,
             id,
@@ -239,8 +245,8 @@ fn malformed_manifests() {
     ];
     for (text, needle) in cases {
         let (_, e) = load(&BundleSpec::new("x").raw_manifest(*text));
-        match &e {
-            Error::InvalidManifest { message, path } => {
+        match e.kind() {
+            ErrorKind::InvalidManifest { message, path } => {
                 assert!(
                     message.contains(needle),
                     "`{needle}` not in `{message}` for {text:?}"
@@ -257,7 +263,7 @@ fn malformed_manifests() {
 fn unknown_loader() {
     let (_, e) = load(&BundleSpec::counter("lua-thing").loader("lua"));
     assert!(
-        matches!(e, Error::UnknownLoader { ref loader, .. } if loader == "lua"),
+        matches!(e.kind(), ErrorKind::UnknownLoader { ref loader, .. } if loader == "lua"),
         "{e}"
     );
     assert_eq!(e.status(), Status::NotFound);

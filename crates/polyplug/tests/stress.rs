@@ -25,8 +25,8 @@
 //! `POLYPLUG_STRESS_UNLOADS` (300). `scripts/valgrind.sh` runs them with small counts.
 
 use polyplug::{
-    BundleId, CachedProvider, CallContext, ContractKey, Error, GuardedProvider, Handle, LogLevel,
-    Runtime, Status, Version,
+    BundleId, CachedProvider, CallContext, ContractKey, Error, ErrorKind, GuardedProvider, Handle,
+    LogLevel, Runtime, Status, Version,
 };
 use polyplug_testkit::{fixture_lib, make_bundle, reload, Bundle, BundleSpec};
 use std::ffi::c_void;
@@ -315,9 +315,9 @@ fn call_by(
         }
         Path::Typed => {
             // SAFETY: as above.
-            match unsafe { rt.call_typed(h, func, &x, &mut out, cx) } {
+            match unsafe { rt.call_typed(h, func, &x, &mut out, cx) }.map_err(Error::into_kind) {
                 Ok(()) => Status::Ok,
-                Err(Error::StaleHandle { handle }) => {
+                Err(ErrorKind::StaleHandle { handle }) => {
                     assert_eq!(handle, h);
                     Status::StaleHandle
                 }
@@ -420,20 +420,20 @@ impl<'rt> Caller<'rt> {
         let found = self.rt.find(VALUE, &V1_0);
         let after = phase.now();
         let settled = Phase::settled(before, after);
-        match found {
+        match found.map_err(Error::into_kind) {
             Ok(h) => {
                 assert_ne!(
                     settled,
                     Some(State::Unloaded),
                     "find succeeded while the bundle was unloaded"
                 );
-                match self.rt.guarded(h) {
+                match self.rt.guarded(h).map_err(Error::into_kind) {
                     Ok(g) => {
                         self.tally.refound += 1;
                         self.target = Some((h, g, settled.map(|_| before)));
                     }
                     // Unloaded between `find` and `guarded`: find again next time.
-                    Err(Error::StaleHandle { .. }) => {
+                    Err(ErrorKind::StaleHandle { .. }) => {
                         assert!(
                             settled.is_none() || phase.now() != before,
                             "a handle found while loaded went stale with no unload since"
@@ -442,7 +442,7 @@ impl<'rt> Caller<'rt> {
                     Err(e) => panic!("guarded failed: {e}"),
                 }
             }
-            Err(Error::NotFound { .. }) => {
+            Err(ErrorKind::NotFound { .. }) => {
                 assert!(
                     !matches!(settled, Some(State::Serving(_))),
                     "find answered NotFound while the bundle was loaded"
@@ -794,24 +794,24 @@ impl<'rt> GuardCaller<'rt> {
     fn refresh(&mut self, phase: &Phase) {
         let before = phase.now();
         if let Some(h) = self.handle {
-            match self.rt.resolve(h) {
+            match self.rt.resolve(h).map_err(Error::into_kind) {
                 Ok(c) => {
                     self.cached = Some(c);
                     return;
                 }
-                Err(Error::StaleHandle { .. }) => {
+                Err(ErrorKind::StaleHandle { .. }) => {
                     self.tally.stale += 1;
                     self.handle = None;
                 }
                 Err(e) => panic!("resolve failed: {e}"),
             }
         }
-        match self.rt.find(VALUE, &V1_0) {
+        match self.rt.find(VALUE, &V1_0).map_err(Error::into_kind) {
             Ok(h) => {
                 self.tally.refound += 1;
                 self.handle = Some(h);
             }
-            Err(Error::NotFound { .. }) => {
+            Err(ErrorKind::NotFound { .. }) => {
                 let settled = Phase::settled(before, phase.now());
                 assert!(
                     !matches!(settled, Some(State::Serving(_))),

@@ -3,7 +3,7 @@
 //! guarded caller, the cached caller and per-instance callers; errors and panics; instances;
 //! reload and unload.
 
-use polyplug::{CallContext, Error, Invoke, Runtime, Status};
+use polyplug::{CallContext, Error, ErrorKind, Invoke, Runtime, Status};
 use polyplug_testkit::{geometry, guest_fixture, make_bundle, Bundle, BundleSpec};
 use polyplug_typed_host::host::{
     GeometryCachedCaller, GeometryCaller, GeometryClient, Label, Point, Rect, ShapeKind, Style,
@@ -34,8 +34,8 @@ fn rect(x: i32, y: i32, w: i32, h: i32) -> Rect {
 /// Asserts `e` is a failed call of `function` with `status` and `message`.
 #[track_caller]
 fn assert_failed(e: Error, function: &str, status: Status, message: &str) {
-    match e {
-        Error::CallFailed {
+    match e.into_kind() {
+        ErrorKind::CallFailed {
             contract,
             function: f,
             status: s,
@@ -227,8 +227,8 @@ fn callers_follow_a_reload() {
     // An instance belongs to the code that made it.
     assert!(!instance.path().is_current());
     assert!(matches!(
-        instance.count(&mut cx),
-        Err(Error::StaleHandle { .. })
+        instance.count(&mut cx).map_err(Error::into_kind),
+        Err(ErrorKind::StaleHandle { .. })
     ));
     let mut fresh = caller.create_instance(&mut cx).expect("succeeds");
     assert_eq!(fresh.count(&mut cx).expect("succeeds"), 1);
@@ -248,19 +248,23 @@ fn callers_of_an_unloaded_provider_fail_with_stale_handle() {
     rt.unload_bundle(id).expect("succeeds");
 
     let stale = |r: polyplug::Result<String>| match r {
-        Err(e @ Error::StaleHandle { .. }) => assert_eq!(e.status(), Status::StaleHandle),
+        Err(e) if matches!(e.kind(), ErrorKind::StaleHandle { .. }) => {
+            assert_eq!(e.status(), Status::StaleHandle)
+        }
         other => panic!("expected StaleHandle, got {other:?}"),
     };
     stale(caller.echo(&mut cx, "x"));
     stale(cached.echo(&mut cx, "x"));
     stale(instance.echo(&mut cx, "x"));
     assert!(matches!(
-        caller.translate(&mut cx, &rect(0, 0, 1, 1), &Point::default()),
-        Err(Error::StaleHandle { .. })
+        caller
+            .translate(&mut cx, &rect(0, 0, 1, 1), &Point::default())
+            .map_err(Error::into_kind),
+        Err(ErrorKind::StaleHandle { .. })
     ));
     assert!(matches!(
-        GeometryCaller::find(&rt),
-        Err(Error::NotFound { .. })
+        GeometryCaller::find(&rt).map_err(Error::into_kind),
+        Err(ErrorKind::NotFound { .. })
     ));
 }
 

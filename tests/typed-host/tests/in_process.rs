@@ -3,7 +3,7 @@
 //! malformed arguments; a provider that returns malformed results; and the static descriptor.
 
 use polyplug::abi::{Interface, List, Str};
-use polyplug::{CallContext, Error, Runtime, Status};
+use polyplug::{CallContext, Error, ErrorKind, Runtime, Status};
 use polyplug_contract::{wit, Contract};
 use polyplug_guest::Error as GuestError;
 use polyplug_typed_host::guest::{self, Geometry};
@@ -164,9 +164,10 @@ fn raw_call<A>(
     let mut cx = rt.call_context().expect("succeeds");
     // SAFETY: the arguments are deliberately malformed views; the provider must refuse them
     // without reading past what they claim, and `ret` has room for the result.
-    match unsafe { rt.call(c.handle(), func, args.cast(), ret, &mut cx) } {
+    match unsafe { rt.call(c.handle(), func, args.cast(), ret, &mut cx) }.map_err(Error::into_kind)
+    {
         Ok(()) => (Status::Ok, String::new()),
-        Err(Error::CallFailed {
+        Err(ErrorKind::CallFailed {
             status, message, ..
         }) => (status, message),
         Err(e) => panic!("unexpected {e:?}"),
@@ -332,8 +333,8 @@ fn malformed_results_are_refused_by_the_host() {
     let handle = rt.register_host_provider(bad, 0).expect("succeeds");
     let mut c = GeometryCaller::from_handle(&rt, handle).expect("succeeds");
     let mut cx: CallContext = rt.call_context().expect("succeeds");
-    let check = |e: Error, function: &str, what: &str| match e {
-        Error::CallFailed {
+    let check = |e: Error, function: &str, what: &str| match e.into_kind() {
+        ErrorKind::CallFailed {
             function: f,
             status,
             message,

@@ -185,7 +185,7 @@ pub unsafe extern "C" fn pp_resolve(
         // SAFETY: `out_iface` checked non-null; `out_revision` null or writable.
         match unsafe { rt.inner().write_cached(*h, out_iface, out_revision) } {
             Status::Ok => Status::Ok.raw(),
-            _ => fail(&crate::Error::StaleHandle { handle: *h }),
+            _ => fail(&crate::ErrorKind::StaleHandle { handle: *h }.into()),
         }
     })
 }

@@ -7,7 +7,7 @@ pub(crate) mod elf;
 pub(crate) mod native;
 
 use crate::contract::view_str;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use polyplug_abi::{
     abi_major_of, ext, LoaderEntryFn, LoaderVtable, Status, ABI_MAJOR, ABI_VERSION,
     LOADER_ENTRY_SYMBOL,
@@ -38,7 +38,7 @@ impl LoaderEntry {
         vtable: *const LoaderVtable,
         library: Option<libloading::Library>,
     ) -> Result<LoaderEntry, Error> {
-        let bad = |name: &str, reason: String| Error::InvalidTable {
+        let bad = |name: &str, reason: String| ErrorKind::InvalidTable {
             name: name.to_owned(),
             table: "loader vtable",
             reason,
@@ -50,17 +50,18 @@ impl LoaderEntry {
             .map_err(|e| bad("<loader>", e))?
             .to_owned();
         if name.is_empty() {
-            return Err(bad("<loader>", "the loader name is empty".into()));
+            return Err(bad("<loader>", "the loader name is empty".into()).into());
         }
         if abi_major_of(vt.abi_version) != ABI_MAJOR {
-            return Err(Error::AbiMismatch {
+            return Err(ErrorKind::AbiMismatch {
                 name,
                 found: vt.abi_version,
                 expected: ABI_VERSION,
-            });
+            }
+            .into());
         }
         if vt.load.is_none() || vt.unload.is_none() {
-            return Err(bad(&name, "`load` and `unload` are required".into()));
+            return Err(bad(&name, "`load` and `unload` are required".into()).into());
         }
         Ok(LoaderEntry {
             name,
@@ -77,7 +78,7 @@ impl LoaderEntry {
         // SAFETY: the symbol is declared by the ABI with this signature.
         let entry =
             unsafe { lib.get::<LoaderEntryFn>(LOADER_ENTRY_SYMBOL.as_bytes()) }.map_err(|_| {
-                Error::MissingSymbol {
+                ErrorKind::MissingSymbol {
                     bundle: who.clone(),
                     path: path.to_owned(),
                     symbol: LOADER_ENTRY_SYMBOL,
@@ -87,12 +88,13 @@ impl LoaderEntry {
         // SAFETY: calling the loader's entry point with a valid out-pointer.
         let status = Status::from_raw(unsafe { entry(&mut vt) });
         if status != Status::Ok {
-            return Err(Error::LoaderFailed {
+            return Err(ErrorKind::LoaderFailed {
                 loader: who,
                 bundle: String::new(),
                 status,
                 message: "loader entry failed".into(),
-            });
+            }
+            .into());
         }
         // SAFETY: the vtable lives in the library, which the entry keeps open.
         unsafe { LoaderEntry::new(vt, Some(lib)) }

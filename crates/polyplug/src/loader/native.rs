@@ -6,7 +6,7 @@
 
 use super::elf;
 use crate::contract::view_str;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::ffi;
 use crate::host_api::Transaction;
 use polyplug_abi::{
@@ -46,27 +46,30 @@ struct NativeBundle {
 /// Checks that `path` is a complete shared library before anything maps it.
 pub(crate) fn check_library(bundle: &str, path: &Path) -> Result<(), Error> {
     if !path.is_file() {
-        return Err(Error::LibraryNotFound {
+        return Err(ErrorKind::LibraryNotFound {
             bundle: bundle.to_owned(),
             path: path.to_owned(),
-        });
+        }
+        .into());
     }
     #[cfg(target_os = "linux")]
     match elf::check(path) {
         Ok(()) => {}
         Err(elf::Problem::NotLibrary(reason)) => {
-            return Err(Error::NotSharedLibrary {
+            return Err(ErrorKind::NotSharedLibrary {
                 bundle: bundle.to_owned(),
                 path: path.to_owned(),
                 reason,
-            })
+            }
+            .into())
         }
         Err(elf::Problem::Truncated(reason)) => {
-            return Err(Error::TruncatedLibrary {
+            return Err(ErrorKind::TruncatedLibrary {
                 bundle: bundle.to_owned(),
                 path: path.to_owned(),
                 reason,
-            })
+            }
+            .into())
         }
     }
     Ok(())
@@ -75,10 +78,13 @@ pub(crate) fn check_library(bundle: &str, path: &Path) -> Result<(), Error> {
 /// `dlopen`s a library with immediate binding, so a missing dependency fails here and not
 /// in the middle of a call.
 pub(crate) fn open(bundle: &str, path: &Path) -> Result<libloading::Library, Error> {
-    let failed = |e: libloading::Error| Error::LibraryLoad {
-        bundle: bundle.to_owned(),
-        path: path.to_owned(),
-        message: e.to_string(),
+    let failed = |e: libloading::Error| -> Error {
+        ErrorKind::LibraryLoad {
+            bundle: bundle.to_owned(),
+            path: path.to_owned(),
+            message: e.to_string(),
+        }
+        .into()
     };
     #[cfg(unix)]
     {
@@ -111,10 +117,13 @@ fn open_fresh_copy(bundle: &str, path: &Path) -> Result<libloading::Library, Err
             Err(e) => last = Some(e),
         }
     }
-    Err(last.unwrap_or_else(|| Error::LibraryLoad {
-        bundle: bundle.to_owned(),
-        path: path.to_owned(),
-        message: "no directory to copy it to for reloading".into(),
+    Err(last.unwrap_or_else(|| {
+        ErrorKind::LibraryLoad {
+            bundle: bundle.to_owned(),
+            path: path.to_owned(),
+            message: "no directory to copy it to for reloading".into(),
+        }
+        .into()
     }))
 }
 
@@ -130,18 +139,19 @@ fn open_copy_in(bundle: &str, path: &Path, dir: &Path) -> Result<libloading::Lib
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
-    std::fs::copy(path, &copy).map_err(|e| Error::LibraryLoad {
+    std::fs::copy(path, &copy).map_err(|e| ErrorKind::LibraryLoad {
         bundle: bundle.to_owned(),
         path: path.to_owned(),
         message: format!("cannot copy it to {} for reloading: {e}", copy.display()),
     })?;
-    let opened = open(bundle, &copy).map_err(|e| match e {
-        Error::LibraryLoad { message, .. } => Error::LibraryLoad {
+    let opened = open(bundle, &copy).map_err(|e| match e.into_kind() {
+        ErrorKind::LibraryLoad { message, .. } => ErrorKind::LibraryLoad {
             bundle: bundle.to_owned(),
             path: path.to_owned(),
             message,
-        },
-        other => other,
+        }
+        .into(),
+        other => other.into(),
     });
     let _ = std::fs::remove_file(&copy);
     opened
@@ -185,15 +195,15 @@ unsafe fn load(
 ) -> Result<NativeBundle, Error> {
     // SAFETY: the runtime built `info` from strings it owns.
     let (name, entry) = unsafe { (view_str(&info.name), view_str(&info.entry)) };
-    let name = name.map_err(Error::InvalidArgument)?.to_owned();
-    let path = PathBuf::from(entry.map_err(Error::InvalidArgument)?);
+    let name = name.map_err(ErrorKind::InvalidArgument)?.to_owned();
+    let path = PathBuf::from(entry.map_err(ErrorKind::InvalidArgument)?);
     check_library(&name, &path)?;
     let library = if fresh {
         open_fresh_copy(&name, &path)?
     } else {
         open(&name, &path)?
     };
-    let missing = |symbol: &'static str| Error::MissingSymbol {
+    let missing = |symbol: &'static str| ErrorKind::MissingSymbol {
         bundle: name.clone(),
         path: path.clone(),
         symbol,
@@ -204,11 +214,12 @@ unsafe fn load(
     // SAFETY: the symbol's address is a `u32` static inside the mapped library.
     let found = unsafe { version.read() };
     if abi_major_of(found) != ABI_MAJOR {
-        return Err(Error::AbiMismatch {
+        return Err(ErrorKind::AbiMismatch {
             name,
             found,
             expected: ABI_VERSION,
-        });
+        }
+        .into());
     }
     // SAFETY: the ABI declares this symbol with this signature.
     let init = *unsafe { library.get::<PluginInitFn>(PLUGIN_INIT_SYMBOL.as_bytes()) }
@@ -227,15 +238,17 @@ unsafe fn load(
             host,
             _library: library,
         }),
-        Status::Panic => Err(Error::InitPanicked {
+        Status::Panic => Err(ErrorKind::InitPanicked {
             bundle: name,
             message: init_message(ctx, status),
-        }),
-        s => Err(Error::InitFailed {
+        }
+        .into()),
+        s => Err(ErrorKind::InitFailed {
             bundle: name,
             status: s,
             message: init_message(ctx, s),
-        }),
+        }
+        .into()),
     }
 }
 

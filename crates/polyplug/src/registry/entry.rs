@@ -1,7 +1,7 @@
 //! A registered provider: the runtime's own copy of its interface, validated once.
 
 use crate::contract::ContractInfo;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use polyplug_abi::{ext, ContractFn, Handle, Interface};
 
 /// Who registered a provider: a bundle, or the host itself.
@@ -30,7 +30,7 @@ impl PendingProvider {
         iface: *const Interface,
         owner: &str,
     ) -> Result<PendingProvider, Error> {
-        let table_err = |reason: String| Error::InvalidTable {
+        let table_err = |reason: String| ErrorKind::InvalidTable {
             name: owner.to_owned(),
             table: "provider interface",
             reason,
@@ -39,24 +39,26 @@ impl PendingProvider {
         let mut copy = unsafe { ext::reconcile(iface) }.map_err(|e| table_err(e.to_string()))?;
         // SAFETY: forwarded to the caller.
         let contract = unsafe { ContractInfo::from_desc(copy.contract) }
-            .map_err(|(contract, reason)| Error::InvalidContract { contract, reason })?;
+            .map_err(|(contract, reason)| ErrorKind::InvalidContract { contract, reason })?;
         if copy.func_count as usize != contract.funcs.len() {
             return Err(table_err(format!(
                 "the table has {} functions but contract `{}` declares {}",
                 copy.func_count,
                 contract.name,
                 contract.funcs.len()
-            )));
+            ))
+            .into());
         }
         if copy.create_instance.is_some() != copy.destroy_instance.is_some() {
             return Err(table_err(
                 "create_instance and destroy_instance must be set together".into(),
-            ));
+            )
+            .into());
         }
         let funcs: Box<[Option<ContractFn>]> = if copy.func_count == 0 {
             Box::new([])
         } else if copy.funcs.is_null() {
-            return Err(table_err("the function table pointer is null".into()));
+            return Err(table_err("the function table pointer is null".into()).into());
         } else {
             // SAFETY: a non-null table of `func_count` entries, as the caller guarantees.
             unsafe { std::slice::from_raw_parts(copy.funcs, copy.func_count as usize) }.into()
@@ -65,7 +67,8 @@ impl PendingProvider {
             return Err(table_err(format!(
                 "function {i} (`{}`) is null",
                 contract.funcs[i].name
-            )));
+            ))
+            .into());
         }
         copy.funcs = funcs.as_ptr();
         Ok(PendingProvider {

@@ -16,7 +16,7 @@ pub use entry::{OwnerId, HOST_OWNER};
 pub(crate) use entry::{PendingProvider, ProviderEntry};
 
 use crate::contract::ContractKey;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crossbeam_epoch::{self as epoch, Atomic, Guard, Owned};
 use polyplug_abi::{Handle, Interface, Version};
 use slots::SlotTable;
@@ -186,41 +186,45 @@ impl Registry {
             let c = &r.provider.contract;
             if let Some(existing) = current.by_id.get(&c.id) {
                 if *existing.name != *c.name {
-                    return Err(Error::ContractIdCollision {
+                    return Err(ErrorKind::ContractIdCollision {
                         contract: c.name.clone(),
                         existing: existing.name.to_string(),
                         id: c.id,
-                    });
+                    }
+                    .into());
                 }
                 if existing.providers.iter().any(|p| p.owner == owner) {
-                    return Err(Error::DuplicateProvider {
+                    return Err(ErrorKind::DuplicateProvider {
                         owner: owner_name.to_owned(),
                         contract: c.name.clone(),
-                    });
+                    }
+                    .into());
                 }
             }
             for earlier in &regs[..i] {
                 let e = &earlier.provider.contract;
                 if e.id == c.id && e.name != c.name {
-                    return Err(Error::ContractIdCollision {
+                    return Err(ErrorKind::ContractIdCollision {
                         contract: c.name.clone(),
                         existing: e.name.clone(),
                         id: c.id,
-                    });
+                    }
+                    .into());
                 }
                 if e.id == c.id {
-                    return Err(Error::DuplicateProvider {
+                    return Err(ErrorKind::DuplicateProvider {
                         owner: owner_name.to_owned(),
                         contract: c.name.clone(),
-                    });
+                    }
+                    .into());
                 }
             }
         }
         let fresh_needed = regs.len().saturating_sub(w.free.len());
         if (w.next_index as u64) + fresh_needed as u64 > u32::MAX as u64 {
-            return Err(Error::InvalidArgument(
-                "the registry is full (2^32 providers)".into(),
-            ));
+            return Err(
+                ErrorKind::InvalidArgument("the registry is full (2^32 providers)".into()).into(),
+            );
         }
         let mut next = current.clone();
         let mut handles = Vec::with_capacity(regs.len());
@@ -318,7 +322,7 @@ impl Registry {
                     if e.handle == *h
                         && e.owner == owner
                         && e.contract.id == r.provider.contract.id => {}
-                _ => return Err(Error::StaleHandle { handle: *h }),
+                _ => return Err(ErrorKind::StaleHandle { handle: *h }.into()),
             }
         }
         let mut retired = Retired::default();
