@@ -146,15 +146,26 @@ fn the_host_file_has_the_documented_api() {
 
 #[test]
 fn a_plain_data_call_adds_nothing_but_the_call() {
-    // The body of `translate`: start the context, copy the arguments, call, return the result.
+    // The body of `translate`: start the context, copy the arguments, call, return the result
+    // (read field by field, see `emit::rust::host`), all inlined into the caller.
     let files = rust_files();
     let host = file(&files, "test_shapes_geometry_host.rs");
     let start = host.find("pub fn translate(").unwrap();
     let body = &host[start..start + host[start..].find("\n    }\n").unwrap()];
+    let attribute = &host[host[..start].rfind("#[inline").unwrap()..start];
+    assert_eq!(attribute.trim(), "#[inline(always)]");
     assert!(
         body.contains("let pp_args = raw::TranslateArgs { r: *r, by: *by };"),
         "{body}"
     );
-    assert!(body.trim_end().ends_with("Ok(pp_ret)"), "{body}");
+    assert!(
+        body.trim_end()
+            .ends_with("Ok(unsafe { (&raw const pp_ret).read_volatile() })"),
+        "{body}"
+    );
     assert!(!body.contains("lift_") && !body.contains("arena"), "{body}");
+    // A call that decodes its result from the arena is not forced inline.
+    let describe = host.find("pub fn describe(").unwrap();
+    let attribute = &host[host[..describe].rfind("#[inline").unwrap()..describe];
+    assert_eq!(attribute.trim(), "#[inline]");
 }

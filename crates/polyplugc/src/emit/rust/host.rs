@@ -215,15 +215,22 @@ fn method(o: &mut Out, t: &Types, index: usize, f: &Function, args: &str, ret: &
             .iter()
             .map(|(p, ty)| format!("{p}: {}", t.host_param(ty))),
     );
+    let needs_arena = f.params.iter().any(|p| t.needs_arena(&p.ty, Side::Host));
+    let lifted = f.result.as_ref().map(|r| t.lift(r, "&pp_ret", Side::Host));
     o.blank();
     o.line(format!("/// `{}`.", f.wit_signature()));
-    o.line("#[inline]");
+    // A call of plain data is a few instructions around the indirect call: inlined, its
+    // result need not travel through memory twice.
+    if needs_arena || lifted.as_ref().is_some_and(|e| e.fallible) {
+        o.line("#[inline]");
+    } else {
+        o.line("#[inline(always)]");
+    }
     o.open(format!(
         "pub fn {name}({}) -> pp::Result<{result}> {{",
         sig.join(", ")
     ));
     o.line("cx.begin();");
-    let needs_arena = f.params.iter().any(|p| t.needs_arena(&p.ty, Side::Host));
     if needs_arena {
         o.line("let arena = cx.arena();");
     }
@@ -264,25 +271,36 @@ fn method(o: &mut Out, t: &Types, index: usize, f: &Function, args: &str, ret: &
     o.line(format!(
         "unsafe {{ self.path.invoke({index}, {args_ptr}, {ret_ptr}, cx, &SITES[{index}]) }}?;"
     ));
-    match &f.result {
-        None => o.line("Ok(())"),
-        Some(r) => {
-            let e = t.lift(r, "&pp_ret", Side::Host);
-            if !e.fallible {
-                o.line(format!("Ok({})", e.code));
-            } else if e.unsafe_ {
-                o.line("// SAFETY: the result's views point into `cx`'s arena, untouched since the call.");
-                o.line(format!(
-                    "unsafe {{ {} }}.map_err(|e| SITES[{index}].malformed(e))",
-                    e.code
-                ));
-            } else {
-                o.line(format!(
-                    "{}.map_err(|e| SITES[{index}].malformed(e))",
-                    e.code
-                ));
-            }
-        }
+    let Some(e) = lifted else {
+        o.line("Ok(())");
+        o.close("}");
+        return;
+    };
+    if f.result
+        .as_ref()
+        .is_some_and(|r| matches!(r, Type::Record { .. }))
+        && !e.fallible
+    {
+        // A plain record: one volatile read, which rustc/LLVM lower to a load per field. A
+        // callee that wrote the record field by field leaves stores that one wide copy cannot
+        // be forwarded from (it waits for them to reach the cache); loads no wider than a
+        // field are forwarded. `docs/PERFORMANCE.md` ("Contracts and dynamic calls") has the
+        // figures.
+        o.line("// SAFETY: `pp_ret` is a live, initialised local.");
+        o.line("Ok(unsafe { (&raw const pp_ret).read_volatile() })");
+    } else if !e.fallible {
+        o.line(format!("Ok({})", e.code));
+    } else if e.unsafe_ {
+        o.line("// SAFETY: the result's views point into `cx`'s arena, untouched since the call.");
+        o.line(format!(
+            "unsafe {{ {} }}.map_err(|e| SITES[{index}].malformed(e))",
+            e.code
+        ));
+    } else {
+        o.line(format!(
+            "{}.map_err(|e| SITES[{index}].malformed(e))",
+            e.code
+        ));
     }
     o.close("}");
 }
