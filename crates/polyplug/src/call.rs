@@ -287,6 +287,16 @@ pub struct CallSite {
 }
 
 impl CallSite {
+    /// `Ok` for a call that returned status 0, else [`CallSite::failed`].
+    #[inline(always)]
+    fn check(&self, status: u32, cx: &CallContext) -> Result<()> {
+        if status == 0 {
+            Ok(())
+        } else {
+            Err(self.failed(status, cx))
+        }
+    }
+
     /// The failure of a call that returned `status`, with the message it left in `cx`.
     #[cold]
     #[inline(never)]
@@ -389,11 +399,7 @@ impl Invoke for GuardedProvider<'_> {
             // SAFETY: the section keeps the current table alive; the rest is the caller's promise.
             unsafe { invoke_on(iface, provider, index, args, ret, cx) }
         };
-        if status == 0 {
-            Ok(())
-        } else {
-            Err(site.failed(status, cx))
-        }
+        site.check(status, cx)
     }
 }
 
@@ -523,11 +529,7 @@ impl Invoke for ProviderInstance<'_> {
             // alive for the call; the rest is the caller's promise.
             unsafe { invoke_on(self.cached.interface(), self.instance, index, args, ret, cx) }
         };
-        if status == 0 {
-            Ok(())
-        } else {
-            Err(site.failed(status, cx))
-        }
+        site.check(status, cx)
     }
 }
 
@@ -601,11 +603,7 @@ impl Invoke for ResolvedProvider<'_> {
         // SAFETY: current (the host quiesces cached callers before unloading); the rest is the
         // caller's promise.
         let status = unsafe { invoke_on(iface, iface.provider, index, args, ret, cx) };
-        if status == 0 {
-            Ok(())
-        } else {
-            Err(site.failed(status, cx))
-        }
+        site.check(status, cx)
     }
 }
 
