@@ -17,8 +17,10 @@
 //! Every thread that ever made a guarded call owns one [`Reader`] record on a global,
 //! append-only list; records are recycled when threads exit. A record's one word holds the
 //! thread's nesting depth (a plugin calling a plugin nests) in its low half and the number of
-//! outermost calls it has left in its high half: a writer that saw a thread inside waits until
-//! that count moves.
+//! outermost calls it has entered in its high half: a writer that saw a thread inside waits
+//! until the depth is zero or that count moves (the call it saw has ended, and any new one
+//! started after the writer unpublished). Counting entries rather than exits makes leaving the
+//! same decrement at any depth, and entering branch-free.
 
 use std::cell::Cell;
 use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, Ordering};
@@ -29,9 +31,13 @@ use std::time::{Duration, Instant};
 /// share one (the adjacent-line prefetcher pairs lines).
 #[repr(align(128))]
 struct Reader {
-    /// Nesting depth (low 32 bits) and outermost calls left (high 32 bits, wrapping); written
-    /// only by the owning thread. See [`depth`] and [`left`].
+    /// Nesting depth (low 32 bits) and outermost calls entered (high 32 bits, wrapping);
+    /// written only by the owning thread. See [`depth`] and [`entered`].
     word: AtomicU64,
+    /// The owner fences for itself on entry: `membarrier` is unavailable. A copy of the
+    /// process's mode, kept here so the hot path tests a byte on the line it has just written
+    /// instead of loading a global.
+    fence: AtomicBool,
     /// Owned by a live thread.
     in_use: AtomicBool,
     /// Next record on the global list (never changes once published).
@@ -44,31 +50,40 @@ unsafe impl Sync for Reader {}
 /// Head of the append-only list of every reader record ever made.
 static READERS: AtomicPtr<Reader> = AtomicPtr::new(std::ptr::null_mut());
 
-/// Whether `membarrier` supplies the readers' fence. Set once, before any reader relies on it.
+/// Whether `membarrier` supplies the readers' fence. Set once, before any reader registers;
+/// cleared (with every record's [`Reader::fence`] set) only if `membarrier` stops working.
 static ASYMMETRIC: AtomicBool = AtomicBool::new(false);
 
-/// One outermost call left, in a record's word.
-const LEFT_ONE: u64 = 1 << 32;
+/// One outermost call entered, in a record's word.
+const ENTERED_ONE: u64 = 1 << 32;
 
 /// The nesting depth in a record's word: non-zero while the thread is inside a guarded call.
 fn depth(word: u64) -> u32 {
     word as u32
 }
 
-/// How many outermost calls the thread has left (wrapping), from a record's word.
-fn left(word: u64) -> u32 {
+/// How many outermost calls the thread has entered (wrapping), from a record's word.
+fn entered(word: u64) -> u32 {
     (word >> 32) as u32
 }
 
-/// The word after leaving one level: when the outermost call closes, the depth is zero and
-/// the count of calls left moves on. At depth zero (a section the thread's exit already
-/// closed) nothing changes.
+/// The word after entering one level: the depth grows, and an outermost entry also counts
+/// in the high half. Branch-free: the entry is on every guarded call's path.
+#[inline(always)]
+fn after_enter(word: u64) -> u64 {
+    word.wrapping_add(1 + u64::from(depth(word) == 0) * ENTERED_ONE)
+}
+
+/// The word after leaving one level of a section that is open (depth > 0).
+#[inline(always)]
 fn after_leave(word: u64) -> u64 {
-    match depth(word) {
-        0 => word,
-        1 => (word - 1).wrapping_add(LEFT_ONE),
-        _ => word - 1,
-    }
+    word - 1
+}
+
+/// The word of a thread that exits with a section open: closed (depth zero), so writers stop
+/// waiting for it.
+fn closed(word: u64) -> u64 {
+    word & !u64::from(u32::MAX)
 }
 
 thread_local! {
@@ -96,10 +111,7 @@ impl Drop for Releaser {
             } else {
                 // Closed, and never handed to another thread: a section still open in a
                 // later destructor leaves this record (as a no-op), not someone else's.
-                r.word.store(
-                    (word & !u64::from(u32::MAX)).wrapping_add(LEFT_ONE),
-                    Ordering::Release,
-                );
+                r.word.store(closed(word), Ordering::Release);
             }
         }
     }
@@ -122,6 +134,7 @@ fn register() -> *const Reader {
     }
     let fresh = Box::leak(Box::new(Reader {
         word: AtomicU64::new(0),
+        fence: AtomicBool::new(true),
         in_use: AtomicBool::new(true),
         next: std::ptr::null(),
     }));
@@ -141,6 +154,13 @@ fn register() -> *const Reader {
 }
 
 fn adopt(r: &'static Reader) -> *const Reader {
+    // The record is on the list, so a writer that turns fencing on from now on sets its flag;
+    // reading the mode again after storing it catches a writer that did so in between.
+    r.fence
+        .store(!ASYMMETRIC.load(Ordering::SeqCst), Ordering::SeqCst);
+    if !ASYMMETRIC.load(Ordering::SeqCst) {
+        r.fence.store(true, Ordering::SeqCst);
+    }
     // If the thread is already tearing down its TLS the record simply stays in use (leaked);
     // the list stays bounded by the number of threads alive at once plus such stragglers.
     let _ = RELEASE.try_with(|_| ());
@@ -149,7 +169,10 @@ fn adopt(r: &'static Reader) -> *const Reader {
 }
 
 /// Marks this thread as inside a guarded call until the returned token drops.
-#[inline]
+///
+/// The hot path is straight-line: one thread-local load, a load and a store of the thread's
+/// own word, and a test of its fence flag beside it; everything rare is out of line.
+#[inline(always)]
 pub(crate) fn enter() -> ReadSection {
     let mut r = RECORD.with(Cell::get);
     if r.is_null() {
@@ -159,19 +182,25 @@ pub(crate) fn enter() -> ReadSection {
     let r = unsafe { &*r };
     // Only this thread writes the word, so a relaxed read of it is exact.
     let word = r.word.load(Ordering::Relaxed);
-    r.word.store(word + 1, Ordering::Relaxed);
-    if depth(word) == 0 {
-        if ASYMMETRIC.load(Ordering::Relaxed) {
-            // The writer's membarrier orders this store before our later loads.
-            std::sync::atomic::compiler_fence(Ordering::SeqCst);
-        } else {
-            fence(Ordering::SeqCst);
-        }
+    r.word.store(after_enter(word), Ordering::Relaxed);
+    if r.fence.load(Ordering::Relaxed) {
+        reader_fence();
     }
+    // With `membarrier`, the writer's barrier orders the store above before our later loads;
+    // the compiler must not move them above it either.
+    std::sync::atomic::compiler_fence(Ordering::SeqCst);
     ReadSection {
         record: r,
         _not_send: std::marker::PhantomData,
     }
+}
+
+/// The reader's own full fence, where the writer cannot supply it (no `membarrier`). Needed
+/// only on an outermost entry; a nested one pays it too, harmlessly, in this slow mode.
+#[cold]
+#[inline(never)]
+fn reader_fence() {
+    fence(Ordering::SeqCst);
 }
 
 /// An open read-side critical section (see [`enter`]). Not `Send`: it belongs to its thread.
@@ -181,7 +210,7 @@ pub(crate) struct ReadSection {
 }
 
 impl Drop for ReadSection {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         leave(self.record);
     }
@@ -197,18 +226,19 @@ pub(crate) fn enter_raw() {
 pub(crate) fn exit_raw() {
     // SAFETY: records are leaked; this thread owns its own.
     if let Some(r) = unsafe { RECORD.with(Cell::get).as_ref() } {
-        if depth(r.word.load(Ordering::Relaxed)) != 0 {
-            leave(r);
-        }
+        leave(r);
     }
 }
 
-/// Leaves one level of this thread's record `r`, which is inside a section.
-#[inline]
+/// Leaves one level of this thread's record `r`. A section the thread's exit already closed
+/// (depth zero) stays closed: a decrement there would read as "inside" forever.
+#[inline(always)]
 fn leave(r: &Reader) {
     let word = r.word.load(Ordering::Relaxed);
-    // Release: everything the call did happens-before the writer's acquire load.
-    r.word.store(after_leave(word), Ordering::Release);
+    if depth(word) != 0 {
+        // Release: everything the call did happens-before the writer's acquire load.
+        r.word.store(after_leave(word), Ordering::Release);
+    }
 }
 
 /// True while this thread is inside a guarded call (lifecycle changes are refused there: they
@@ -229,7 +259,7 @@ pub(crate) fn synchronize() {
     while let Some(r) = unsafe { p.as_ref() } {
         let word = r.word.load(Ordering::Acquire);
         if depth(word) != 0 {
-            waiting.push((r, left(word)));
+            waiting.push((r, entered(word)));
         }
         p = r.next;
     }
@@ -237,9 +267,9 @@ pub(crate) fn synchronize() {
     let mut warned = false;
     for (r, seen) in waiting {
         let mut spins = 0u32;
-        // Once the thread has left its outermost call, the call that was open has closed (a
-        // new one started after our unpublish and cannot see the old state).
-        while left(r.word.load(Ordering::Acquire)) == seen {
+        // Once the thread is outside, or has entered another outermost call, the call that was
+        // open has closed (a new one started after our unpublish and cannot see the old state).
+        while still_in(r.word.load(Ordering::Acquire), seen) {
             spins += 1;
             if spins < 64 {
                 std::hint::spin_loop();
@@ -256,6 +286,12 @@ pub(crate) fn synchronize() {
     }
 }
 
+/// True while a thread whose word is `word` is still inside the outermost call that was open
+/// when a writer saw `seen` entries.
+fn still_in(word: u64, seen: u32) -> bool {
+    depth(word) != 0 && entered(word) == seen
+}
+
 /// A full memory barrier on every thread of the process, or just on this one when readers
 /// fence for themselves.
 fn heavy_barrier() {
@@ -265,10 +301,24 @@ fn heavy_barrier() {
         }
         // Cannot happen once registration succeeded; fail safe by making readers fence from now
         // on, then wait out a scheduling round so none is mid-section with the old rule.
-        ASYMMETRIC.store(false, Ordering::SeqCst);
+        log::error!(
+            "polyplug: membarrier(2) failed after registering; guarded calls fence from now on"
+        );
+        readers_fence_from_now_on();
         std::thread::sleep(Duration::from_millis(10));
     }
     fence(Ordering::SeqCst);
+}
+
+/// Turns the fence-per-call fallback on for every reader, present and future.
+fn readers_fence_from_now_on() {
+    ASYMMETRIC.store(false, Ordering::SeqCst);
+    let mut p = READERS.load(Ordering::Acquire) as *const Reader;
+    // SAFETY: every record on the list is leaked and never freed.
+    while let Some(r) = unsafe { p.as_ref() } {
+        r.fence.store(true, Ordering::SeqCst);
+        p = r.next;
+    }
 }
 
 fn init_membarrier() {
@@ -369,22 +419,58 @@ mod tests {
     }
 
     #[test]
-    fn the_word_counts_depth_and_outermost_exits() {
-        let w = 5 * LEFT_ONE;
-        assert_eq!((depth(w), left(w)), (0, 5));
+    fn the_word_counts_depth_and_outermost_entries() {
+        let w = 5 * ENTERED_ONE;
+        assert_eq!((depth(w), entered(w)), (0, 5));
+        let outer = after_enter(w);
         assert_eq!(
-            after_leave(w + 1),
-            6 * LEFT_ONE,
-            "the outermost exit moves `left`"
+            (depth(outer), entered(outer)),
+            (1, 6),
+            "an outermost entry counts"
         );
-        assert_eq!(after_leave(w + 3), w + 2, "an inner exit only counts depth");
+        let inner = after_enter(outer);
         assert_eq!(
-            after_leave(w),
-            w,
-            "leaving a closed section changes nothing"
+            (depth(inner), entered(inner)),
+            (2, 6),
+            "a nested entry only counts depth"
         );
-        let top = u64::from(u32::MAX) << 32 | 1;
-        assert_eq!(after_leave(top), 0, "`left` wraps");
+        assert_eq!(after_leave(inner), outer);
+        assert_eq!(after_leave(outer), 6 * ENTERED_ONE);
+        let top = u64::from(u32::MAX) << 32;
+        assert_eq!(after_enter(top), 1, "`entered` wraps");
+        assert_eq!(closed(inner), 6 * ENTERED_ONE, "closing zeroes the depth");
+    }
+
+    #[test]
+    fn a_writer_waits_only_for_the_call_it_saw() {
+        let seen = after_enter(7 * ENTERED_ONE);
+        let s = entered(seen);
+        assert!(still_in(seen, s), "the call it saw is open");
+        assert!(still_in(after_enter(seen), s), "a nested call inside it");
+        assert!(!still_in(after_leave(seen), s), "the thread left");
+        assert!(
+            !still_in(after_enter(after_leave(seen)), s),
+            "the thread left and entered a new call"
+        );
+        assert!(!still_in(closed(seen), s), "the thread exited inside it");
+    }
+
+    #[test]
+    fn leaving_a_closed_section_keeps_it_closed() {
+        let _ = uses_membarrier();
+        std::thread::spawn(|| {
+            enter_raw();
+            assert!(inside_call());
+            exit_raw();
+            exit_raw(); // unpaired
+            assert!(!inside_call(), "an unpaired exit does not wrap the depth");
+            let section = enter();
+            assert!(inside_call());
+            drop(section);
+            assert!(!inside_call());
+        })
+        .join()
+        .expect("thread");
     }
 
     #[test]
@@ -418,6 +504,45 @@ mod tests {
         // Returns: the exiting thread closed its section.
         synchronize();
         assert!(!inside_call());
+    }
+
+    #[test]
+    fn records_take_the_fence_mode_and_the_fallback_reaches_them_all() {
+        let _ = uses_membarrier();
+        let record_of_this_thread = || {
+            drop(enter());
+            // SAFETY: records are leaked; this thread just registered its own.
+            unsafe { &*RECORD.with(Cell::get) }
+        };
+        // A thread that registers now copies the process's mode.
+        let asymmetric = uses_membarrier();
+        let r = std::thread::spawn(record_of_this_thread)
+            .join()
+            .expect("thread");
+        assert_eq!(r.fence.load(Ordering::SeqCst), !asymmetric);
+        // A live thread, registered before the fallback, fences after it.
+        let (registered_tx, registered_rx) = std::sync::mpsc::channel();
+        let (checked_tx, checked_rx) = std::sync::mpsc::channel::<()>();
+        let live = std::thread::spawn(move || {
+            let r = record_of_this_thread();
+            registered_tx.send(()).expect("send");
+            checked_rx.recv().expect("recv");
+            r.fence.load(Ordering::SeqCst)
+        });
+        registered_rx.recv().expect("registered");
+        readers_fence_from_now_on();
+        checked_tx.send(()).expect("checked");
+        assert!(live.join().expect("live thread"), "a live reader fences");
+        assert!(!uses_membarrier());
+        let later = std::thread::spawn(record_of_this_thread)
+            .join()
+            .expect("thread");
+        assert!(later.fence.load(Ordering::SeqCst), "a later reader fences");
+        // Guarded sections still count and synchronize still waits in this mode.
+        let section = enter();
+        assert!(inside_call());
+        drop(section);
+        synchronize();
     }
 
     #[test]
