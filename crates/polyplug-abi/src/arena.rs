@@ -196,6 +196,12 @@ mod owner {
             &mut self.raw
         }
 
+        /// The address of the guest-visible header, to compare with a context's (read-only).
+        #[inline(always)]
+        pub fn as_raw_const(&self) -> *const Arena {
+            &self.raw
+        }
+
         /// Allocates from the arena (see [`Arena::alloc`]).
         pub fn alloc(&mut self, size: usize, align: usize) -> *mut u8 {
             // SAFETY: the header describes one of this arena's live blocks.
@@ -213,7 +219,7 @@ mod owner {
 
         /// True when the arena is exactly as [`CallArena::reset`] leaves it (nothing allocated
         /// since), so a caller can skip rewriting it before the next call.
-        #[inline]
+        #[inline(always)]
         pub fn is_reset(&self) -> bool {
             self.next_overflow == 0
                 && self.raw.cur == self.primary.ptr.as_ptr()

@@ -25,19 +25,27 @@ impl CallContext {
     }
 
     /// Starts a call: resets the arena, clears the error, and returns the raw context.
-    #[inline]
+    #[inline(always)]
     pub fn begin(&mut self) -> *mut CallCtx {
-        let raw = self.arena.as_raw();
         // A context the last call did not touch (no allocation, no error: every call with a
         // plain-data result that succeeded) is already what a reset makes. Checking costs a
-        // few loads; rewriting would put six stores right before the call, which delay the
-        // caller's read of the callee's result.
-        if !(self.ctx.arena == raw && self.ctx.error.len == 0 && self.arena.is_reset()) {
+        // few loads and well-predicted branches; rewriting would put six stores right before
+        // the call, which delay the caller's read of the callee's result.
+        if !self.is_fresh() {
+            let raw = self.arena.as_raw();
             self.arena.reset();
             self.ctx.arena = raw;
             self.ctx.error = Str::EMPTY;
         }
         &mut self.ctx
+    }
+
+    /// True when the context is exactly what [`CallContext::begin`] makes of it.
+    #[inline(always)]
+    fn is_fresh(&self) -> bool {
+        std::ptr::eq(self.ctx.arena, self.arena.as_raw_const())
+            && self.ctx.error.len == 0
+            && self.arena.is_reset()
     }
 
     /// The error message the last call left, if any.
@@ -208,17 +216,27 @@ impl<'rt> GuardedProvider<'rt> {
         self.handle
     }
 
-    /// The interface of the current occupant, re-resolved if the revision moved; `None` once
-    /// the provider is gone. Must be called inside a guarded section.
+    /// True when the cached interface is the current occupant's, re-resolving it if the
+    /// revision moved; false once the provider is gone. Must be called inside a guarded
+    /// section. (A `bool` rather than an `Option<&Interface>`: the caller then reads the
+    /// interface without a null test.)
     #[inline(always)]
-    fn current(&mut self) -> Option<&Interface> {
-        if !self.cached.is_current() {
-            let (iface, revision, seen) = self.registry.resolve_cached(self.handle)?;
-            self.cached.iface = iface;
-            self.cached.revision = revision;
-            self.cached.seen = seen;
-        }
-        Some(self.cached.interface())
+    fn is_live(&mut self) -> bool {
+        self.cached.is_current() || self.follow()
+    }
+
+    /// Re-resolves after the revision moved (a reload: follow the new code); false once the
+    /// provider is gone. Out of line: it runs once per reload, not per call.
+    #[cold]
+    #[inline(never)]
+    fn follow(&mut self) -> bool {
+        let Some((iface, revision, seen)) = self.registry.resolve_cached(self.handle) else {
+            return false;
+        };
+        self.cached.iface = iface;
+        self.cached.revision = revision;
+        self.cached.seen = seen;
+        true
     }
 
     /// Calls function `index` without a range check: what a generated caller does (a reload
@@ -236,9 +254,10 @@ impl<'rt> GuardedProvider<'rt> {
         ctx: *mut CallCtx,
     ) -> u32 {
         let _section = crate::guard::enter();
-        let Some(iface) = self.current() else {
+        if !self.is_live() {
             return polyplug_abi::Status::StaleHandle.raw();
-        };
+        }
+        let iface = self.cached.interface();
         // SAFETY: `index < func_count` (the caller's promise); the runtime's copy holds no null
         // entry, and the section keeps it alive for the call.
         unsafe {
@@ -260,9 +279,10 @@ impl<'rt> GuardedProvider<'rt> {
         ctx: *mut CallCtx,
     ) -> u32 {
         let _section = crate::guard::enter();
-        let Some(iface) = self.current() else {
+        if !self.is_live() {
             return polyplug_abi::Status::StaleHandle.raw();
-        };
+        }
+        let iface = self.cached.interface();
         // SAFETY: the runtime's validated copy, alive for the section.
         match unsafe { iface.func(index) } {
             // SAFETY: forwarded to the caller.
@@ -358,6 +378,13 @@ impl CallContext {
     }
 }
 
+/// The error of a call through a provider that is gone. Out of line: it allocates.
+#[cold]
+#[inline(never)]
+fn stale(handle: polyplug_abi::Handle) -> Error {
+    ErrorKind::StaleHandle { handle }.into()
+}
+
 /// Calls `f` of `iface` and maps its status.
 ///
 /// # Safety
@@ -391,10 +418,10 @@ impl Invoke for GuardedProvider<'_> {
     ) -> Result<()> {
         let status = {
             let _section = crate::guard::enter();
-            let handle = self.handle;
-            let Some(iface) = self.current() else {
-                return Err(ErrorKind::StaleHandle { handle }.into());
-            };
+            if !self.is_live() {
+                return Err(stale(self.handle));
+            }
+            let iface = self.cached.interface();
             let provider = iface.provider;
             // SAFETY: the section keeps the current table alive; the rest is the caller's promise.
             unsafe { invoke_on(iface, provider, index, args, ret, cx) }
@@ -409,10 +436,10 @@ impl<'rt> GuardedProvider<'rt> {
     /// provider's.
     pub fn create_instance(&mut self, cx: &mut CallContext) -> Result<ProviderInstance<'rt>> {
         let _section = crate::guard::enter();
-        let handle = self.handle;
-        let Some(iface) = self.current() else {
-            return Err(ErrorKind::StaleHandle { handle }.into());
-        };
+        if !self.is_live() {
+            return Err(stale(self.handle));
+        }
+        let iface = self.cached.interface();
         let (provider, create) = (iface.provider, iface.create_instance);
         let contract = contract_name(iface);
         let instance = match create {
@@ -438,7 +465,7 @@ impl<'rt> GuardedProvider<'rt> {
             }
         };
         Ok(ProviderInstance {
-            handle,
+            handle: self.handle,
             cached: self.cached,
             instance,
             owned: create.is_some(),
@@ -520,10 +547,7 @@ impl Invoke for ProviderInstance<'_> {
         let status = {
             let _section = crate::guard::enter();
             if !self.cached.is_current() {
-                return Err(ErrorKind::StaleHandle {
-                    handle: self.handle,
-                }
-                .into());
+                return Err(stale(self.handle));
             }
             // SAFETY: checked current inside the section, so the table it was made under is
             // alive for the call; the rest is the caller's promise.
@@ -586,6 +610,16 @@ impl<'rt> ResolvedProvider<'rt> {
     }
 }
 
+impl ResolvedProvider<'_> {
+    /// Re-resolves after the revision moved. Out of line: once per reload, not per call.
+    #[cold]
+    #[inline(never)]
+    fn follow(&mut self) -> Result<()> {
+        self.cached = self.rt.resolve(self.handle)?;
+        Ok(())
+    }
+}
+
 impl Invoke for ResolvedProvider<'_> {
     #[inline(always)]
     unsafe fn invoke(
@@ -597,7 +631,7 @@ impl Invoke for ResolvedProvider<'_> {
         site: &CallSite,
     ) -> Result<()> {
         if !self.cached.is_current() {
-            self.cached = self.rt.resolve(self.handle)?;
+            self.follow()?;
         }
         let iface = self.cached.interface();
         // SAFETY: current (the host quiesces cached callers before unloading); the rest is the
