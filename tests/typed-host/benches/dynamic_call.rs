@@ -7,8 +7,16 @@
 //!
 //! * `raw/struct_arg_and_return`: the baseline. Hand-written `#[repr(C)]` argument and result
 //!   structs passed to `CachedProvider::call_unchecked`: no generated code, no revision check,
-//!   no guarded section, the raw status. `translate` leaves nothing in the arena, so the context
-//!   is started once for the whole arm, as a hand-written caller may.
+//!   no guarded section, the raw status. The result is read one field at a time, as the
+//!   generated caller reads it (a volatile read of the struct, which the compiler lowers to a
+//!   load per field), so the typed arms differ from this one only by what the generated caller
+//!   adds. `translate` leaves nothing in the arena, so the context is started once for the
+//!   whole arm, as a hand-written caller may.
+//! * `raw_struct_copy/struct_arg_and_return`: the same hand-written call, with the result
+//!   copied as a whole (`let r = out;`), as most hand-written code does. The provider wrote the
+//!   record field by field, and one wide load cannot be forwarded from narrower stores: the
+//!   copy waits for them to reach the cache. This arm shows that wait; it is not the goal's
+//!   baseline, since the generated caller is built to avoid it.
 //! * `typed/struct_arg_and_return`: the generated `GeometryCaller::translate`, the default
 //!   guarded path: start the context, open a guarded section, the revision check, the call, the
 //!   status mapped to a `Result`. Goal: ≤ 1.15 × `raw`.
@@ -26,11 +34,18 @@
 //!
 //! **One criterion iteration is one call**: each arm times `iters` calls with `iter_custom` in
 //! one out-of-line loop of its own (so criterion's loop does not share registers with it), and
-//! the medians are nanoseconds per call. Every call takes its arguments through `black_box` and
-//! hands its result to `black_box`, as `contract_dispatch/struct_arg_and_return` does: calls are
-//! independent (not a dependent chain), so the figures are the cost of a call, not the latency
-//! of a result's round trip into the next call's arguments. Every arm's answer is checked once
-//! before timing; after timing, that no timed call failed and that the last one answered right.
+//! the medians are nanoseconds per call. Every call takes its arguments through `black_box`;
+//! calls are independent (not a dependent chain), so the figures are the cost of a call, not
+//! the latency of a result's round trip into the next call's arguments. Every arm's answer is
+//! checked once before timing; after timing, that no timed call failed and that the last one
+//! answered right.
+//!
+//! **Every struct arm uses its result the same way**: it folds the rectangle's four fields into
+//! one word (`digest`) and hands that to `black_box`. Handing the whole record to `black_box`
+//! instead (the first version of this bench) made the compiler store the typed arms' result
+//! field by field and reload it as one 16-byte word (a store-forwarding wait of the harness's
+//! own making, which the raw arm's copy did not have), so it timed the harness rather than the
+//! caller.
 //!
 //! The generated callers start the call context on every call (`CallContext::begin`: arena
 //! reset, error cleared); the raw baseline starts it once, as `counter_inc` does, since
@@ -77,6 +92,11 @@ struct RawTranslateArgs {
     by: RawPoint,
 }
 
+/// How a hand-written caller reads the result struct the provider wrote: one load per field,
+/// as the generated caller reads a plain record (`true`), or one copy of the whole struct.
+/// A const parameter, so that each raw arm's loop is compiled on its own.
+type Fieldwise = bool;
+
 /// One hand-written call of `translate` through the resolved provider's table; returns the
 /// result and the raw status.
 ///
@@ -84,7 +104,7 @@ struct RawTranslateArgs {
 /// `p` must be a current provider of `test:shapes/geometry` (function 0 is `translate` with
 /// these layouts) and `ctx` a live call context.
 #[inline(always)]
-unsafe fn raw_translate(
+unsafe fn raw_translate<const FIELDWISE: Fieldwise>(
     p: &CachedProvider<'_>,
     r: RawRect,
     by: RawPoint,
@@ -103,27 +123,48 @@ unsafe fn raw_translate(
             ctx,
         )
     };
+    let out = if FIELDWISE {
+        // SAFETY: `out` is a live, initialised local.
+        unsafe { (&raw const out).read_volatile() }
+    } else {
+        out
+    };
     (out, status)
+}
+
+/// What every struct arm does with a result: its four fields folded into one word.
+#[inline(always)]
+fn digest(origin_x: i32, origin_y: i32, size_x: i32, size_y: i32) -> i32 {
+    origin_x ^ origin_y.rotate_left(8) ^ size_x.rotate_left(16) ^ size_y.rotate_left(24)
+}
+
+fn raw_digest(r: &RawRect) -> i32 {
+    digest(r.origin.x, r.origin.y, r.size.x, r.size.y)
+}
+
+fn rect_digest(r: &Rect) -> i32 {
+    digest(r.origin.x, r.origin.y, r.size.x, r.size.y)
 }
 
 // ---- one out-of-line loop per arm (as in `counter_inc`) ------------------------------------
 //
-// Each returns the last result and whether any call failed.
+// Each returns the last result (or its digest) and whether any call failed.
 
 #[inline(never)]
-fn run_raw(
+fn run_raw<const FIELDWISE: Fieldwise>(
     p: &CachedProvider<'_>,
     n: u64,
     r: &RawRect,
     by: &RawPoint,
     ctx: *mut CallCtx,
-) -> (RawRect, u32) {
-    let (mut last, mut failed) = (RawRect::default(), 0u32);
+) -> (i32, u32) {
+    let (mut last, mut failed) = (0, 0u32);
     for _ in 0..n {
         // SAFETY: the provider serves the contract and stays loaded; `ctx` is live.
-        let (out, status) = unsafe { raw_translate(p, *black_box(r), *black_box(by), ctx) };
+        let (out, status) =
+            unsafe { raw_translate::<FIELDWISE>(p, *black_box(r), *black_box(by), ctx) };
         failed |= status;
-        last = black_box(out);
+        last = black_box(raw_digest(&out));
     }
     (last, failed)
 }
@@ -135,11 +176,11 @@ fn run_typed<P: Invoke>(
     r: &Rect,
     by: &Point,
     cx: &mut CallContext,
-) -> (Rect, u32) {
-    let (mut last, mut failed) = (Rect::default(), 0u32);
+) -> (i32, u32) {
+    let (mut last, mut failed) = (0, 0u32);
     for _ in 0..n {
         match c.translate(cx, black_box(r), black_box(by)) {
-            Ok(out) => last = black_box(out),
+            Ok(out) => last = black_box(rect_digest(&out)),
             Err(_) => failed = 1,
         }
     }
@@ -272,8 +313,14 @@ fn dynamic_call(c: &mut Criterion) {
         size: raw_r.size,
     };
     // SAFETY: checked above to be `translate` with these layouts; the context is live.
-    let (out, status) = unsafe { raw_translate(&cached, raw_r, raw_by, cx.begin()) };
-    assert_eq!((out, status), (raw_moved, Status::Ok.raw()));
+    let fieldwise = unsafe { raw_translate::<true>(&cached, raw_r, raw_by, cx.begin()) };
+    // SAFETY: as above.
+    let copied = unsafe { raw_translate::<false>(&cached, raw_r, raw_by, cx.begin()) };
+    for answer in [fieldwise, copied] {
+        assert_eq!(answer, (raw_moved, Status::Ok.raw()));
+    }
+    let moved_digest = rect_digest(&moved);
+    assert_eq!(raw_digest(&raw_moved), moved_digest);
     assert_eq!(typed.translate(&mut cx, &r, &by).expect("translate"), moved);
     assert_eq!(
         typed_cached.translate(&mut cx, &r, &by).expect("translate"),
@@ -309,11 +356,21 @@ fn dynamic_call(c: &mut Criterion) {
         let mut outcome = (0, None);
         b.iter_custom(|iters| {
             timed(&mut outcome, || {
-                run_raw(black_box(&cached), iters, &raw_r, &raw_by, ctx)
+                run_raw::<true>(black_box(&cached), iters, &raw_r, &raw_by, ctx)
             })
         });
-        assert_eq!(outcome.0, Status::Ok.raw());
-        assert_eq!(outcome.1, Some(raw_moved));
+        check(outcome, &moved_digest);
+    });
+
+    g.bench_function("raw_struct_copy/struct_arg_and_return", |b| {
+        let ctx = cx.begin();
+        let mut outcome = (0, None);
+        b.iter_custom(|iters| {
+            timed(&mut outcome, || {
+                run_raw::<false>(black_box(&cached), iters, &raw_r, &raw_by, ctx)
+            })
+        });
+        check(outcome, &moved_digest);
     });
 
     g.bench_function("typed/struct_arg_and_return", |b| {
@@ -323,7 +380,7 @@ fn dynamic_call(c: &mut Criterion) {
                 run_typed(black_box(&mut typed), iters, &r, &by, &mut cx)
             })
         });
-        check(outcome, &moved);
+        check(outcome, &moved_digest);
     });
 
     g.bench_function("typed_cached/struct_arg_and_return", |b| {
@@ -333,7 +390,7 @@ fn dynamic_call(c: &mut Criterion) {
                 run_typed(black_box(&mut typed_cached), iters, &r, &by, &mut cx)
             })
         });
-        check(outcome, &moved);
+        check(outcome, &moved_digest);
     });
 
     g.bench_function("dynamic/struct_arg_and_return", |b| {
