@@ -104,6 +104,8 @@ BASELINES = [
     ("dynamic_call/typed/struct_arg_and_return", "dynamic_call/raw/struct_arg_and_return"),
     ("dynamic_call/typed_cached/struct_arg_and_return", "dynamic_call/raw/struct_arg_and_return"),
     ("dynamic_call/raw_struct_copy/struct_arg_and_return", "dynamic_call/raw/struct_arg_and_return"),
+    ("dynamic_call/raw_begin/struct_arg_and_return", "dynamic_call/raw/struct_arg_and_return"),
+    ("dynamic_call/typed_cached/struct_arg_and_return", "dynamic_call/raw_begin/struct_arg_and_return"),
     ("dynamic_call/typed/struct_arg_and_return", "dynamic_call/typed_cached/struct_arg_and_return"),
     ("dynamic_call/dynamic/struct_arg_and_return", "dynamic_call/typed/struct_arg_and_return"),
     ("dynamic_call/dynamic/string_roundtrip_256", "dynamic_call/typed/string_roundtrip_256"),

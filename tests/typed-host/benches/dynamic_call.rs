@@ -12,6 +12,10 @@
 //!   load per field), so the typed arms differ from this one only by what the generated caller
 //!   adds. `translate` leaves nothing in the arena, so the context is started once for the
 //!   whole arm, as a hand-written caller may.
+//! * `raw_begin/struct_arg_and_return`: the same hand-written call, with `CallContext::begin`
+//!   before each call, as the ABI asks of a caller that does not know that the callee leaves
+//!   the arena untouched. The generated callers do this too, so `typed_cached` ÷ `raw_begin`
+//!   is what the generated code adds over the ABI's own protocol: the revision check.
 //! * `raw_struct_copy/struct_arg_and_return`: the same hand-written call, with the result
 //!   copied as a whole (`let r = out;`), as most hand-written code does. The provider wrote the
 //!   record field by field, and one wide load cannot be forwarded from narrower stores: the
@@ -163,6 +167,25 @@ fn run_raw<const FIELDWISE: Fieldwise>(
         // SAFETY: the provider serves the contract and stays loaded; `ctx` is live.
         let (out, status) =
             unsafe { raw_translate::<FIELDWISE>(p, *black_box(r), *black_box(by), ctx) };
+        failed |= status;
+        last = black_box(raw_digest(&out));
+    }
+    (last, failed)
+}
+
+#[inline(never)]
+fn run_raw_begin(
+    p: &CachedProvider<'_>,
+    n: u64,
+    r: &RawRect,
+    by: &RawPoint,
+    cx: &mut CallContext,
+) -> (i32, u32) {
+    let (mut last, mut failed) = (0, 0u32);
+    for _ in 0..n {
+        let ctx = cx.begin();
+        // SAFETY: the provider serves the contract and stays loaded; `ctx` is live.
+        let (out, status) = unsafe { raw_translate::<true>(p, *black_box(r), *black_box(by), ctx) };
         failed |= status;
         last = black_box(raw_digest(&out));
     }
@@ -357,6 +380,16 @@ fn dynamic_call(c: &mut Criterion) {
         b.iter_custom(|iters| {
             timed(&mut outcome, || {
                 run_raw::<true>(black_box(&cached), iters, &raw_r, &raw_by, ctx)
+            })
+        });
+        check(outcome, &moved_digest);
+    });
+
+    g.bench_function("raw_begin/struct_arg_and_return", |b| {
+        let mut outcome = (0, None);
+        b.iter_custom(|iters| {
+            timed(&mut outcome, || {
+                run_raw_begin(black_box(&cached), iters, &raw_r, &raw_by, &mut cx)
             })
         });
         check(outcome, &moved_digest);

@@ -1,4 +1,5 @@
-//! Generates the guest glue of `demo:logs/filter` into `OUT_DIR/polyplug` (feature `codegen`, on
+//! The build script of both Rust providers (`redact`, `count`; their `Cargo.toml` names it):
+//! generates the guest glue of `demo:logs/filter` into `OUT_DIR/polyplug` (feature `codegen`, on
 //! by default), or copies it from `$POLYPLUG_GUEST_GLUE`, where a driver generated it already.
 
 #[cfg(feature = "codegen")]
