@@ -56,7 +56,8 @@
 //! `translate` returns nothing in the arena. `docs/PERFORMANCE.md` ("Contracts and dynamic
 //! calls") breaks the typed/raw difference down.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use polyplug::abi::{CallCtx, Status};
 use polyplug::{CachedProvider, CallContext, Handle, Invoke, Runtime};
 use polyplug_testkit::{geometry, guest_fixture, make_bundle, Bundle, BundleSpec};
@@ -256,6 +257,21 @@ fn timed<R>(outcome: &mut (u32, Option<R>), run: impl FnOnce() -> (R, u32)) -> D
     elapsed
 }
 
+/// Registers arm `name`: each sample times `run(iters)`; afterwards, no timed call may have
+/// failed and the last must have answered `want`.
+fn arm<R: PartialEq + std::fmt::Debug>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    want: &R,
+    mut run: impl FnMut(u64) -> (R, u32),
+) {
+    g.bench_function(name, |b| {
+        let mut outcome = (0, None);
+        b.iter_custom(|iters| timed(&mut outcome, || run(iters)));
+        check(outcome, want);
+    });
+}
+
 /// Asserts that no timed call failed and the last one answered `want`.
 #[track_caller]
 fn check<R: PartialEq + std::fmt::Debug>(outcome: (u32, Option<R>), want: &R) {
@@ -373,94 +389,48 @@ fn dynamic_call(c: &mut Criterion) {
     let mut g = c.benchmark_group("dynamic_call");
     g.throughput(Throughput::Elements(1));
 
-    g.bench_function("raw/struct_arg_and_return", |b| {
-        // `translate` returns nothing in the arena: one start serves every call.
-        let ctx = cx.begin();
-        let mut outcome = (0, None);
-        b.iter_custom(|iters| {
-            timed(&mut outcome, || {
-                run_raw::<true>(black_box(&cached), iters, &raw_r, &raw_by, ctx)
-            })
-        });
-        check(outcome, &moved_digest);
+    // `translate` returns nothing in the arena: one start serves every call of the raw arms.
+    let ctx = cx.begin();
+    arm(&mut g, "raw/struct_arg_and_return", &moved_digest, |n| {
+        run_raw::<true>(black_box(&cached), n, &raw_r, &raw_by, ctx)
     });
-
-    g.bench_function("raw_begin/struct_arg_and_return", |b| {
-        let mut outcome = (0, None);
-        b.iter_custom(|iters| {
-            timed(&mut outcome, || {
-                run_raw_begin(black_box(&cached), iters, &raw_r, &raw_by, &mut cx)
-            })
-        });
-        check(outcome, &moved_digest);
+    arm(
+        &mut g,
+        "raw_begin/struct_arg_and_return",
+        &moved_digest,
+        |n| run_raw_begin(black_box(&cached), n, &raw_r, &raw_by, &mut cx),
+    );
+    let ctx = cx.begin();
+    arm(
+        &mut g,
+        "raw_struct_copy/struct_arg_and_return",
+        &moved_digest,
+        |n| run_raw::<false>(black_box(&cached), n, &raw_r, &raw_by, ctx),
+    );
+    arm(&mut g, "typed/struct_arg_and_return", &moved_digest, |n| {
+        run_typed(black_box(&mut typed), n, &r, &by, &mut cx)
     });
-
-    g.bench_function("raw_struct_copy/struct_arg_and_return", |b| {
-        let ctx = cx.begin();
-        let mut outcome = (0, None);
-        b.iter_custom(|iters| {
-            timed(&mut outcome, || {
-                run_raw::<false>(black_box(&cached), iters, &raw_r, &raw_by, ctx)
-            })
-        });
-        check(outcome, &moved_digest);
+    arm(
+        &mut g,
+        "typed_cached/struct_arg_and_return",
+        &moved_digest,
+        |n| run_typed(black_box(&mut typed_cached), n, &r, &by, &mut cx),
+    );
+    arm(&mut g, "dynamic/struct_arg_and_return", &translated, |n| {
+        run_dynamic(
+            rt,
+            black_box(handle),
+            "translate",
+            &translate_args,
+            n,
+            &mut cx,
+        )
     });
-
-    g.bench_function("typed/struct_arg_and_return", |b| {
-        let mut outcome = (0, None);
-        b.iter_custom(|iters| {
-            timed(&mut outcome, || {
-                run_typed(black_box(&mut typed), iters, &r, &by, &mut cx)
-            })
-        });
-        check(outcome, &moved_digest);
+    arm(&mut g, "typed/string_roundtrip_256", &s, |n| {
+        run_typed_echo(black_box(&mut typed), n, &s, &mut cx)
     });
-
-    g.bench_function("typed_cached/struct_arg_and_return", |b| {
-        let mut outcome = (0, None);
-        b.iter_custom(|iters| {
-            timed(&mut outcome, || {
-                run_typed(black_box(&mut typed_cached), iters, &r, &by, &mut cx)
-            })
-        });
-        check(outcome, &moved_digest);
-    });
-
-    g.bench_function("dynamic/struct_arg_and_return", |b| {
-        let mut outcome = (0, None);
-        b.iter_custom(|iters| {
-            timed(&mut outcome, || {
-                run_dynamic(
-                    rt,
-                    black_box(handle),
-                    "translate",
-                    &translate_args,
-                    iters,
-                    &mut cx,
-                )
-            })
-        });
-        check(outcome, &translated);
-    });
-
-    g.bench_function("typed/string_roundtrip_256", |b| {
-        let mut outcome = (0, None);
-        b.iter_custom(|iters| {
-            timed(&mut outcome, || {
-                run_typed_echo(black_box(&mut typed), iters, &s, &mut cx)
-            })
-        });
-        check(outcome, &s);
-    });
-
-    g.bench_function("dynamic/string_roundtrip_256", |b| {
-        let mut outcome = (0, None);
-        b.iter_custom(|iters| {
-            timed(&mut outcome, || {
-                run_dynamic(rt, black_box(handle), "echo", &echo_args, iters, &mut cx)
-            })
-        });
-        check(outcome, &echoed);
+    arm(&mut g, "dynamic/string_roundtrip_256", &echoed, |n| {
+        run_dynamic(rt, black_box(handle), "echo", &echo_args, n, &mut cx)
     });
 
     g.finish();
