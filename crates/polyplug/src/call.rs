@@ -608,9 +608,7 @@ impl<'rt> ResolvedProvider<'rt> {
     pub fn handle(&self) -> polyplug_abi::Handle {
         self.handle
     }
-}
 
-impl ResolvedProvider<'_> {
     /// Re-resolves after the revision moved. Out of line: once per reload, not per call.
     #[cold]
     #[inline(never)]
