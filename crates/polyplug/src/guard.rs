@@ -6,8 +6,8 @@
 //! the old interface and library released.
 //!
 //! The reader's cost is what makes this path worth having: entering is one thread-local load,
-//! a load and a store of a word only this thread writes, and (on Linux) no fence at all;
-//! leaving is the same. The fence the
+//! a load and a store of a word only this thread writes, a test of a flag beside it, and (on
+//! Linux) no fence at all; leaving is a load and a store. The fence the
 //! reader would need (its store must be visible before it reads the provider) is supplied by
 //! the writer instead, with the `membarrier(2)` system call, which runs a full barrier on
 //! every thread of the process (the "asymmetric fence" technique of userspace RCU). Where
