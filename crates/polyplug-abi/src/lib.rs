@@ -23,6 +23,8 @@
 extern crate alloc;
 
 pub mod arena;
+#[cfg(feature = "alloc")]
+pub mod check;
 pub mod ctx;
 pub mod ext;
 pub mod handle;

@@ -92,6 +92,14 @@ impl From<&'static str> for Error {
     }
 }
 
+/// A value the peer sent that breaks the ABI's rules: [`Status::InvalidArgument`], so `?` on a
+/// decoder of [`crate::rt`] reports it to the caller.
+impl From<polyplug_abi::check::Malformed> for Error {
+    fn from(e: polyplug_abi::check::Malformed) -> Error {
+        Error::invalid_argument(e.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +119,7 @@ mod tests {
         assert_eq!(Error::from("m"), Error::new("m"));
         assert_eq!(Error::from(String::from("m")), Error::new("m"));
         assert_eq!(Error::out_of_memory().status(), Status::OutOfMemory);
+        let e = Error::from(polyplug_abi::check::Malformed::new("bad tag"));
+        assert_eq!(e, Error::invalid_argument("bad tag"));
     }
 }

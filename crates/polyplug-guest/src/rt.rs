@@ -4,8 +4,8 @@
 //!
 //! Plugin authors do not call this module; it is public because generated code lives in their
 //! crate. Decoding never trusts the peer: a bad `bool`, `char`, enum case, option or result tag,
-//! malformed view or invalid UTF-8 becomes [`Status::InvalidArgument`] with a message, never
-//! undefined behaviour.
+//! malformed view or invalid UTF-8 is a [`Malformed`] (the checks of [`polyplug_abi::check`]),
+//! which becomes [`Status::InvalidArgument`] with its message, never undefined behaviour.
 
 use crate::error::Error;
 use polyplug_abi::{Arena, Bytes, CallCtx, List, Status, Str};
@@ -18,156 +18,12 @@ pub use polyplug_abi::{RawOption, RawPayload, RawResult};
 
 // ---- decoding -----------------------------------------------------------------------------
 
-fn malformed(message: String) -> Error {
-    Error::invalid_argument(message)
-}
-
-/// A `bool` from its byte: 0 or 1.
-#[inline]
-pub fn bool_from(raw: u8) -> Result<bool, Error> {
-    match raw {
-        0 => Ok(false),
-        1 => Ok(true),
-        other => Err(malformed(format!("bool byte {other} is neither 0 nor 1"))),
-    }
-}
-
-/// A `char` from its Unicode scalar value.
-#[inline]
-pub fn char_from(raw: u32) -> Result<char, Error> {
-    char::from_u32(raw).ok_or_else(|| malformed(format!("{raw:#x} is not a Unicode scalar value")))
-}
-
-/// An enum case from its index; `cases` is the generated `from_raw`.
-#[inline]
-pub fn enum_from<T>(raw: u32, cases: fn(u32) -> Option<T>, name: &str) -> Result<T, Error> {
-    cases(raw).ok_or_else(|| malformed(format!("{raw} is not a case of enum `{name}`")))
-}
-
-/// Checks a `{ptr, len}` view of `len` elements of `size` bytes aligned to `align`.
-fn check_view(ptr: *const c_void, len: usize, size: usize, align: usize) -> Result<(), Error> {
-    if len == 0 {
-        return Ok(());
-    }
-    if ptr.is_null() {
-        return Err(malformed(format!("null view of {len} elements")));
-    }
-    if (ptr as usize) & (align - 1) != 0 {
-        return Err(malformed(format!(
-            "view at {ptr:p} is not aligned to {align} bytes"
-        )));
-    }
-    match len.checked_mul(size) {
-        Some(bytes) if bytes <= isize::MAX as usize => Ok(()),
-        _ => Err(malformed(format!("view of {len} elements is too large"))),
-    }
-}
-
-/// The UTF-8 string a view points to, borrowed.
-///
-/// # Safety
-/// A well-formed view must point to `len` readable bytes that stay valid for `'a` (the call).
-#[inline]
-pub unsafe fn str_view<'a>(raw: Str) -> Result<&'a str, Error> {
-    check_view(raw.ptr.cast(), raw.len, 1, 1)?;
-    // SAFETY: checked well-formed; readability is the caller's promise.
-    std::str::from_utf8(unsafe { raw.as_bytes() })
-        .map_err(|e| malformed(format!("string is not UTF-8: {e}")))
-}
-
-/// The bytes a view points to, borrowed.
-///
-/// # Safety
-/// As for [`str_view`].
-#[inline]
-pub unsafe fn bytes_view<'a>(raw: Bytes) -> Result<&'a [u8], Error> {
-    check_view(raw.ptr.cast(), raw.len, 1, 1)?;
-    // SAFETY: checked well-formed; readability is the caller's promise.
-    Ok(unsafe { raw.as_slice() })
-}
-
-/// The elements a list view points to, borrowed. `R` is a raw ABI type: every bit pattern of
-/// its fields is valid, so only the view itself (null, alignment, size) is checked.
-///
-/// # Safety
-/// A well-formed view must point to `len` readable `R`s that stay valid for `'a`, and `R` must be
-/// a raw ABI type (integers, floats, views, raw structs).
-#[inline]
-pub unsafe fn list_view<'a, R>(raw: List) -> Result<&'a [R], Error> {
-    check_view(raw.ptr, raw.len, size_of::<R>(), align_of::<R>())?;
-    // SAFETY: checked non-null (or empty), aligned and in size; the rest is the caller's promise.
-    Ok(unsafe { raw.as_slice::<R>() })
-}
-
-/// An owned `String` from a view.
-///
-/// # Safety
-/// As for [`str_view`].
-#[inline]
-pub unsafe fn string_from(raw: Str) -> Result<String, Error> {
-    // SAFETY: forwarded to the caller.
-    unsafe { str_view(raw) }.map(str::to_owned)
-}
-
-/// An owned byte vector from a view.
-///
-/// # Safety
-/// As for [`str_view`].
-#[inline]
-pub unsafe fn bytes_from(raw: Bytes) -> Result<Vec<u8>, Error> {
-    // SAFETY: forwarded to the caller.
-    unsafe { bytes_view(raw) }.map(<[u8]>::to_vec)
-}
-
-/// An owned vector, decoding each raw element with `each`.
-///
-/// # Safety
-/// As for [`list_view`].
-#[inline]
-pub unsafe fn vec_from<R, T>(
-    raw: List,
-    each: impl FnMut(&R) -> Result<T, Error>,
-) -> Result<Vec<T>, Error> {
-    // SAFETY: forwarded to the caller.
-    let items = unsafe { list_view::<R>(raw) }?;
-    items.iter().map(each).collect()
-}
-
-/// An `Option` from its raw form, decoding the value with `value`.
-///
-/// # Safety
-/// When `is_some` is 1, `raw.value` must be initialised (a peer's memory always is).
-#[inline]
-pub unsafe fn option_from<R: Copy, T>(
-    raw: &RawOption<R>,
-    value: impl FnOnce(&R) -> Result<T, Error>,
-) -> Result<Option<T>, Error> {
-    match raw.is_some {
-        0 => Ok(None),
-        // SAFETY: the tag says the value is present; initialised per the caller's promise.
-        1 => value(unsafe { raw.value.assume_init_ref() }).map(Some),
-        tag => Err(malformed(format!("option tag {tag} is neither 0 nor 1"))),
-    }
-}
-
-/// A `Result` from its raw form, decoding the payload the tag selects.
-///
-/// # Safety
-/// The selected payload must be initialised (a peer's memory always is).
-#[inline]
-pub unsafe fn result_from<RO: Copy, RE: Copy, T, E>(
-    raw: &RawResult<RO, RE>,
-    ok: impl FnOnce(&RO) -> Result<T, Error>,
-    err: impl FnOnce(&RE) -> Result<E, Error>,
-) -> Result<Result<T, E>, Error> {
-    match raw.is_err {
-        // SAFETY: the tag selects the `ok` member; initialised per the caller's promise.
-        0 => ok(unsafe { &raw.payload.ok }).map(Ok),
-        // SAFETY: as above, for `err`.
-        1 => err(unsafe { &raw.payload.err }).map(Err),
-        tag => Err(malformed(format!("result tag {tag} is neither 0 nor 1"))),
-    }
-}
+// One set of rules and messages for every reader of the ABI (this SDK, the host's codec, the
+// value walker): a failure is a `Malformed`, which `?` turns into an invalid-argument `Error`.
+pub use polyplug_abi::check::{
+    bool_from, bytes_from, bytes_view, char_from, enum_from, list_view, option_from, result_from,
+    str_view, string_from, vec_from, Malformed,
+};
 
 // ---- encoding -----------------------------------------------------------------------------
 
@@ -407,84 +263,6 @@ mod tests {
     }
 
     #[test]
-    fn scalars_are_validated() {
-        assert_eq!(bool_from(1), Ok(true));
-        assert_eq!(bool_from(0), Ok(false));
-        let e = bool_from(2).unwrap_err();
-        assert_eq!(e.status(), Status::InvalidArgument);
-        assert!(e.message().contains("bool byte 2"), "{e}");
-        assert_eq!(char_from('é' as u32), Ok('é'));
-        assert!(char_from(0xD800).is_err());
-        assert!(char_from(0x11_0000).is_err());
-        let e = enum_from(3, |v| (v < 3).then_some(v), "shape-kind").unwrap_err();
-        assert!(
-            e.message().contains("not a case of enum `shape-kind`"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn views_are_validated() {
-        // SAFETY: views of live data, or malformed views that must be refused unread.
-        unsafe {
-            assert_eq!(str_view(Str::new("héllo")), Ok("héllo"));
-            assert_eq!(str_view(Str::EMPTY), Ok(""));
-            let bad = [0xffu8, 0xfe];
-            let e = str_view(Str {
-                ptr: bad.as_ptr(),
-                len: 2,
-            })
-            .unwrap_err();
-            assert!(e.message().contains("not UTF-8"), "{e}");
-            let e = bytes_view(Bytes {
-                ptr: std::ptr::null(),
-                len: 3,
-            })
-            .unwrap_err();
-            assert!(e.message().contains("null view"), "{e}");
-            let data = [1.5f64, 2.5];
-            assert_eq!(list_view::<f64>(List::new(&data)), Ok(&data[..]));
-            let misaligned = List {
-                ptr: data.as_ptr().cast::<u8>().add(1).cast(),
-                len: 1,
-            };
-            assert!(list_view::<f64>(misaligned).is_err());
-            let huge = List {
-                ptr: data.as_ptr().cast(),
-                len: usize::MAX / 2,
-            };
-            assert!(list_view::<f64>(huge).is_err());
-            let strs = [Str::new("a"), Str::new("bc")];
-            assert_eq!(
-                vec_from(List::new(&strs), |s: &Str| string_from(*s)),
-                Ok(vec!["a".to_owned(), "bc".to_owned()])
-            );
-        }
-    }
-
-    #[test]
-    fn options_and_results_check_their_tags() {
-        // SAFETY: values built here are initialised where their tags say so.
-        unsafe {
-            let id = |v: &u32| Ok(*v);
-            assert_eq!(option_from(&RawOption::some(7u32), id), Ok(Some(7)));
-            assert_eq!(option_from(&RawOption::<u32>::none(), id), Ok(None));
-            let bad = RawOption {
-                is_some: 9,
-                value: std::mem::MaybeUninit::new(1u32),
-            };
-            assert!(option_from(&bad, id).is_err());
-            let ok = RawResult::<u32, u8>::ok(5);
-            assert_eq!(result_from(&ok, id, |e| Ok(*e)), Ok(Ok(5)));
-            let err = RawResult::<u32, u8>::err(6);
-            assert_eq!(result_from(&err, id, |e| Ok(*e)), Ok(Err(6)));
-            let mut bad = err;
-            bad.is_err = 2;
-            assert!(result_from(&bad, id, |e| Ok(*e)).is_err());
-        }
-    }
-
-    #[test]
     fn results_go_to_the_arena_and_failures_to_the_context() {
         let mut block = [0u64; 32];
         let start = block.as_mut_ptr().cast::<u8>();
@@ -506,6 +284,18 @@ mod tests {
         assert_eq!(status, 0);
         // SAFETY: the arena (`block`) is still live.
         assert_eq!(unsafe { str_view(out) }, Ok("hello"));
+        // A decoder's failure, `?`-ed, is an invalid argument with the check's message.
+        // SAFETY: as above.
+        let status = unsafe {
+            dispatch(&mut ctx, |_| {
+                bool_from(5)?;
+                Ok(())
+            })
+        };
+        assert_eq!(status, Status::InvalidArgument.raw());
+        // SAFETY: as above.
+        let msg = unsafe { ctx.error_bytes() };
+        assert_eq!(msg, Some(&b"bool byte is 5 (must be 0 or 1)"[..]));
         // SAFETY: as above.
         let status = unsafe {
             dispatch(&mut ctx, |call| {

@@ -658,159 +658,20 @@ macro_rules! include_caller {
 /// or invalid UTF-8 is an error ([`CallSite::malformed`]), never undefined behaviour.
 pub mod codec {
     use super::{CallArena, ErrorKind, Result};
-    use polyplug_abi::{Bytes, Handle, List, Str, Version};
-    use std::fmt;
+    use polyplug_abi::{Handle, List, Version};
     use std::mem::{align_of, size_of};
 
-    /// A result that breaks the contract's rules; see [`super::CallSite::malformed`].
-    #[derive(Clone, Debug, PartialEq, Eq)]
-    pub struct Malformed(pub String);
-
-    impl fmt::Display for Malformed {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
-
-    impl std::error::Error for Malformed {}
+    // The checks guests and the value walker use too: one set of rules and messages. A failure
+    // is a `Malformed`, which `CallSite::malformed` reports.
+    pub use polyplug_abi::check::{
+        bool_from, bytes_from, bytes_view, char_from, enum_from, list_view, option_from,
+        result_from, str_view, string_from, vec_from, Malformed,
+    };
 
     pub use polyplug_abi::{RawOption, RawPayload, RawResult};
 
     /// Decoding's result type.
-    pub type Decoded<T> = std::result::Result<T, Malformed>;
-
-    /// A `bool` from its byte: 0 or 1.
-    #[inline]
-    pub fn bool_from(raw: u8) -> Decoded<bool> {
-        match raw {
-            0 => Ok(false),
-            1 => Ok(true),
-            other => Err(Malformed(format!("bool byte {other} is neither 0 nor 1"))),
-        }
-    }
-
-    /// A `char` from its Unicode scalar value.
-    #[inline]
-    pub fn char_from(raw: u32) -> Decoded<char> {
-        char::from_u32(raw)
-            .ok_or_else(|| Malformed(format!("{raw:#x} is not a Unicode scalar value")))
-    }
-
-    /// An enum case from its index; `cases` is the generated `from_raw`.
-    #[inline]
-    pub fn enum_from<T>(raw: u32, cases: fn(u32) -> Option<T>, name: &str) -> Decoded<T> {
-        cases(raw).ok_or_else(|| Malformed(format!("{raw} is not a case of enum `{name}`")))
-    }
-
-    fn check_view(ptr: *const u8, len: usize, size: usize, align: usize) -> Decoded<()> {
-        if len == 0 {
-            return Ok(());
-        }
-        if ptr.is_null() {
-            return Err(Malformed(format!("null view of {len} elements")));
-        }
-        if (ptr as usize) & (align - 1) != 0 {
-            return Err(Malformed(format!(
-                "view at {ptr:p} is not aligned to {align} bytes"
-            )));
-        }
-        match len.checked_mul(size) {
-            Some(bytes) if bytes <= isize::MAX as usize => Ok(()),
-            _ => Err(Malformed(format!("view of {len} elements is too large"))),
-        }
-    }
-
-    /// The string a result view points to, borrowed from the arena.
-    ///
-    /// # Safety
-    /// A well-formed view must point to `len` readable bytes valid for `'a`.
-    #[inline]
-    pub unsafe fn str_view<'a>(raw: Str) -> Decoded<&'a str> {
-        check_view(raw.ptr, raw.len, 1, 1)?;
-        // SAFETY: checked well-formed; readability is the caller's promise.
-        std::str::from_utf8(unsafe { raw.as_bytes() })
-            .map_err(|e| Malformed(format!("string is not UTF-8: {e}")))
-    }
-
-    /// An owned `String` from a view.
-    ///
-    /// # Safety
-    /// As for [`str_view`].
-    #[inline]
-    pub unsafe fn string_from(raw: Str) -> Decoded<String> {
-        // SAFETY: forwarded to the caller.
-        unsafe { str_view(raw) }.map(str::to_owned)
-    }
-
-    /// An owned byte vector from a view.
-    ///
-    /// # Safety
-    /// As for [`str_view`].
-    #[inline]
-    pub unsafe fn bytes_from(raw: Bytes) -> Decoded<Vec<u8>> {
-        check_view(raw.ptr, raw.len, 1, 1)?;
-        // SAFETY: checked well-formed; readability is the caller's promise.
-        Ok(unsafe { raw.as_slice() }.to_vec())
-    }
-
-    /// The raw elements of a list view, borrowed. `R` is a raw ABI type (any bit pattern of its
-    /// fields is valid), so only the view itself is checked.
-    ///
-    /// # Safety
-    /// A well-formed view must point to `len` readable `R`s valid for `'a`.
-    #[inline]
-    pub unsafe fn list_view<'a, R>(raw: List) -> Decoded<&'a [R]> {
-        check_view(raw.ptr.cast(), raw.len, size_of::<R>(), align_of::<R>())?;
-        // SAFETY: checked non-null (or empty), aligned and in size.
-        Ok(unsafe { raw.as_slice::<R>() })
-    }
-
-    /// An owned vector, decoding each raw element with `each`.
-    ///
-    /// # Safety
-    /// As for [`list_view`].
-    #[inline]
-    pub unsafe fn vec_from<R, T>(raw: List, each: impl FnMut(&R) -> Decoded<T>) -> Decoded<Vec<T>> {
-        // SAFETY: forwarded to the caller.
-        let items = unsafe { list_view::<R>(raw) }?;
-        items.iter().map(each).collect()
-    }
-
-    /// An `Option` from its raw form.
-    ///
-    /// # Safety
-    /// When `is_some` is 1, the value must be initialised (a peer's memory always is).
-    #[inline]
-    pub unsafe fn option_from<R: Copy, T>(
-        raw: &RawOption<R>,
-        value: impl FnOnce(&R) -> Decoded<T>,
-    ) -> Decoded<Option<T>> {
-        match raw.is_some {
-            0 => Ok(None),
-            // SAFETY: the tag says the value is present.
-            1 => value(unsafe { raw.value.assume_init_ref() }).map(Some),
-            tag => Err(Malformed(format!("option tag {tag} is neither 0 nor 1"))),
-        }
-    }
-
-    /// A `Result` from its raw form.
-    ///
-    /// # Safety
-    /// The payload the tag selects must be initialised.
-    #[inline]
-    pub unsafe fn result_from<RO: Copy, RE: Copy, T, E>(
-        raw: &RawResult<RO, RE>,
-        ok: impl FnOnce(&RO) -> Decoded<T>,
-        err: impl FnOnce(&RE) -> Decoded<E>,
-    ) -> Decoded<std::result::Result<T, E>> {
-        match raw.is_err {
-            // SAFETY: the tag selects `ok`.
-            0 => ok(unsafe { &raw.payload.ok }).map(Ok),
-            // SAFETY: the tag selects `err`.
-            1 => err(unsafe { &raw.payload.err }).map(Err),
-            tag => Err(Malformed(format!("result tag {tag} is neither 0 nor 1"))),
-        }
-    }
+    pub type Decoded<T> = polyplug_abi::check::Checked<T>;
 
     /// Encodes each element of an argument list with `each` into an array in the call's arena
     /// (for elements that are not plain data; plain ones are passed as `List::new(slice)`).

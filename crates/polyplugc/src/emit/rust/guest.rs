@@ -140,7 +140,12 @@ fn thunk(o: &mut Out, t: &Types, trait_name: &str, f: &Function, args: &str, ret
     for p in &f.params {
         let local = format!("p_{}", ident(&p.name).trim_start_matches("r#"));
         let field = format!("raw_args.{}", ident(&p.name));
-        let ctx = format!(".map_err(|e| e.context(\"argument `{}`\"))?", p.name);
+        // Decoding fails with a `Malformed`; the caller sees an invalid-argument `pp::Error`
+        // naming the argument.
+        let ctx = format!(
+            ".map_err(|e| pp::Error::from(e).context(\"argument `{}`\"))?",
+            p.name
+        );
         let code = match &p.ty {
             Type::String => format!("pp::rt::str_view({field}){ctx}"),
             Type::Bytes => format!("pp::rt::bytes_view({field}){ctx}"),

@@ -128,10 +128,12 @@ impl Side {
         }
     }
 
-    /// The error type of decoding.
+    /// The error type of decoding: one type on both sides (the checks of
+    /// `polyplug_abi::check`), so lifts and their closures compose; a guest's `?` makes it a
+    /// `pp::Error`.
     pub fn decode_error(self) -> &'static str {
         match self {
-            Side::Guest => "pp::Error",
+            Side::Guest => "pp::rt::Malformed",
             Side::Host => "pp::codec::Malformed",
         }
     }
@@ -410,11 +412,12 @@ impl Types {
         match ty {
             Type::Bool => Expr::call(format!("{rt}::bool_from({})", deref(r)), false),
             Type::Char => Expr::call(format!("{rt}::char_from({})", deref(r)), false),
-            Type::Enum { name, .. } => Expr::call(
+            Type::Enum { name, cases } => Expr::call(
                 format!(
-                    "{rt}::enum_from({}, {}::from_raw, {name:?})",
+                    "{rt}::enum_from({}, {}::from_raw, {name:?}, {})",
                     deref(r),
-                    self.name_of(ty)
+                    self.name_of(ty),
+                    cases.len()
                 ),
                 false,
             ),
