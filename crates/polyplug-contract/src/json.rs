@@ -37,14 +37,16 @@
 //!
 //! # What decoding checks
 //!
-//! A provider's result is checked as it is read, and any malformed part is an error, never
-//! undefined behaviour on the reader's side: strings must be UTF-8; `bool` bytes 0 or 1; `char`
+//! This module is a client of the value walker ([`crate::walk`]), which reads and writes the C
+//! layout and checks a provider's result as it reads it: any malformed part is an error, never
+//! undefined behaviour on the reader's side (strings must be UTF-8; `bool` bytes 0 or 1; `char`
 //! a Unicode scalar value; enum indices below the case count; no flag bit beyond the declared
-//! flags; option and result tags 0 or 1; a view with a null pointer must have length 0; one view
-//! covers at most [`MAX_VIEW_BYTES`] bytes and one result at most [`MAX_VALUES`] values (each
-//! byte of a `list<u8>` counts as one), so a corrupt length cannot make the reader allocate
-//! without bound. What cannot be checked is the provider's own promise that a non-null view
-//! points to as many readable bytes as it says.
+//! flags; option and result tags 0 or 1; a view with a null pointer must have length 0 and be
+//! aligned for its elements; one view covers at most [`MAX_VIEW_BYTES`] bytes). On top of that,
+//! one result decodes to at most [`MAX_VALUES`] JSON values (each byte of a `list<u8>` counts
+//! as one), so a corrupt length cannot make this decoder allocate without bound. What cannot be
+//! checked is the provider's own promise that a non-null view points to as many readable bytes
+//! as it says.
 //!
 //! # Lifetimes
 //!
@@ -84,21 +86,19 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::layout::{FuncLayout, Shape, TypeLayout};
+use crate::layout::{FuncLayout, TypeLayout};
 use crate::model::{Function, Type};
+use crate::walk::{self, ValueMut, ValueRef, WalkError};
 use polyplug_abi::{Arena, CallArena, Layout};
 use serde_json::{Map, Number, Value};
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::marker::PhantomData;
-use std::mem::size_of;
 
 /// Most bytes one view (a string, a byte list or a list's elements) of a decoded result may
-/// cover: 256 MiB.
-pub const MAX_VIEW_BYTES: usize = 256 << 20;
+/// cover: the walker's bound, 256 MiB.
+pub const MAX_VIEW_BYTES: usize = walk::MAX_VIEW_BYTES;
 /// Most JSON values one decoded result may produce (each byte of a `list<u8>` counts as one).
 pub const MAX_VALUES: usize = 1 << 24;
-
-const PTR: usize = size_of::<usize>();
 
 /// A value that does not fit the contract's type, or a result that is malformed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -132,45 +132,10 @@ impl MarshalError {
     }
 }
 
-/// One step of a path.
-#[derive(Clone, Copy)]
-enum Seg<'t> {
-    Name(&'t str),
-    Index(usize),
-}
-
-/// The path to the value being worked on, kept as a stack so that success costs no formatting.
-#[derive(Default)]
-struct Path<'t>(Vec<Seg<'t>>);
-
-impl<'t> Path<'t> {
-    fn render(&self) -> String {
-        let mut out = String::new();
-        for seg in &self.0 {
-            match seg {
-                Seg::Name(n) if out.is_empty() => out.push_str(n),
-                Seg::Name(n) => {
-                    out.push('.');
-                    out.push_str(n);
-                }
-                Seg::Index(i) => {
-                    let _ = write!(out, "[{i}]");
-                }
-            }
-        }
-        out
-    }
-
-    fn error(&self, message: impl Into<String>) -> MarshalError {
-        MarshalError::new(self.render(), message)
-    }
-
-    fn push(&mut self, seg: Seg<'t>) {
-        self.0.push(seg);
-    }
-
-    fn pop(&mut self) {
-        self.0.pop();
+impl From<WalkError> for MarshalError {
+    #[cold]
+    fn from(e: WalkError) -> MarshalError {
+        MarshalError::new(e.path(), e.message())
     }
 }
 
@@ -292,28 +257,6 @@ impl fmt::Debug for RetBuffer {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
-/// Where encoded strings and lists are copied.
-trait Bump {
-    /// `size` bytes aligned to `align`, or null when the arena is exhausted.
-    fn alloc(&mut self, size: usize, align: usize) -> *mut u8;
-}
-
-impl Bump for CallArena {
-    fn alloc(&mut self, size: usize, align: usize) -> *mut u8 {
-        CallArena::alloc(self, size, align)
-    }
-}
-
-/// A guest-side arena header (a call context's `arena`).
-struct RawArena(*mut Arena);
-
-impl Bump for RawArena {
-    fn alloc(&mut self, size: usize, align: usize) -> *mut u8 {
-        // SAFETY: `encode_value_raw`'s caller guarantees a live arena for the current call.
-        unsafe { (*self.0).alloc(size, align) }
-    }
-}
-
 /// Builds the argument struct of `func` (whose layout is `layout`) from `args`: a JSON array of
 /// the arguments in order, or an object keyed by parameter name (see the module docs).
 /// Strings and lists are copied into `arena`, which the result borrows.
@@ -379,16 +322,18 @@ pub fn encode_args<'a>(
             ))
         }
     };
-    let mut enc = Encoder {
-        arena,
-        path: Path::default(),
-    };
+    if layout.params.len() != n || layout.param_offsets.len() != n {
+        return Err(MarshalError::new(
+            String::new(),
+            format!("the layout does not belong to function `{}`", func.name),
+        ));
+    }
     let out = buf.bytes_mut();
     for (i, (p, v)) in func.params.iter().zip(values).enumerate() {
-        let (off, lay) = (layout.param_offsets[i] as usize, &layout.params[i]);
-        enc.path.push(Seg::Name(&p.name));
-        enc.value(&p.ty, lay, v, slot(out, off, lay)?)?;
-        enc.path.pop();
+        let off = layout.param_offsets[i] as usize;
+        let rest = out.get_mut(off..).unwrap_or_default();
+        let slot = ValueMut::new(&p.ty, &layout.params[i], rest, arena)?;
+        encode(slot, v).map_err(|e| e.in_field(&p.name))?;
     }
     Ok(ArgsBuffer {
         buf,
@@ -405,11 +350,7 @@ pub fn encode_value(
     out: &mut [u8],
     arena: &mut CallArena,
 ) -> Result<(), MarshalError> {
-    let mut enc = Encoder {
-        arena,
-        path: Path::default(),
-    };
-    enc.value(ty, layout, value, slot(out, 0, layout)?)
+    Ok(encode(ValueMut::new(ty, layout, out, arena)?, value)?)
 }
 
 /// As [`encode_value`], allocating from a raw arena header: what a provider does to write its
@@ -424,38 +365,16 @@ pub unsafe fn encode_value_raw(
     out: &mut [u8],
     arena: *mut Arena,
 ) -> Result<(), MarshalError> {
-    if arena.is_null() {
+    // SAFETY: null or a live arena for the current call, as the caller guarantees.
+    let Some(arena) = (unsafe { arena.as_mut() }) else {
         return Err(MarshalError::new(
             String::new(),
             "the arena pointer is null",
         ));
-    }
-    let mut raw = RawArena(arena);
-    let mut enc = Encoder {
-        arena: &mut raw,
-        path: Path::default(),
     };
-    enc.value(ty, layout, value, slot(out, 0, layout)?)
-}
-
-/// The `size` bytes at `off` of `out`, or an error if `out` is too short (a layout that does not
-/// belong to the type).
-fn slot<'o>(out: &'o mut [u8], off: usize, lay: &TypeLayout) -> Result<&'o mut [u8], MarshalError> {
-    let len = out.len();
-    let size = lay.layout.size as usize;
-    off.checked_add(size)
-        .and_then(|end| out.get_mut(off..end))
-        .ok_or_else(|| {
-            MarshalError::new(
-                String::new(),
-                format!("a {size}-byte value at offset {off} does not fit a {len}-byte buffer"),
-            )
-        })
-}
-
-struct Encoder<'e, 't, A: Bump + ?Sized> {
-    arena: &'e mut A,
-    path: Path<'t>,
+    // SAFETY: as above.
+    let slot = unsafe { ValueMut::with_arena(ty, layout, out, arena) }?;
+    Ok(encode(slot, value)?)
 }
 
 /// `what` a JSON value is, for messages: `a string "ab"`, `an array of 3 elements`...
@@ -471,309 +390,188 @@ fn describe(v: &Value) -> String {
     }
 }
 
-impl<'t, A: Bump + ?Sized> Encoder<'_, 't, A> {
-    fn mismatch(&self, expected: &str, found: &Value) -> MarshalError {
-        self.path
-            .error(format!("expected {expected}, found {}", describe(found)))
-    }
+#[cold]
+fn mismatch(expected: &str, found: &Value) -> WalkError {
+    WalkError::mismatch(format!("expected {expected}, found {}", describe(found)))
+}
 
-    fn value(
-        &mut self,
-        ty: &'t Type,
-        lay: &'t TypeLayout,
-        v: &Value,
-        out: &mut [u8],
-    ) -> Result<(), MarshalError> {
-        match (ty, &lay.shape) {
-            (Type::Bool, _) => {
-                out[0] = v
-                    .as_bool()
-                    .ok_or_else(|| self.mismatch("true or false", v))?
-                    .into();
+/// Writes the JSON value `v` into `slot`, by the slot's type (see the module docs' mapping).
+fn encode(slot: ValueMut<'_>, v: &Value) -> Result<(), WalkError> {
+    match slot.ty() {
+        Type::Bool => slot.set_bool(v.as_bool().ok_or_else(|| mismatch("true or false", v))?),
+        ty @ (Type::S8
+        | Type::U8
+        | Type::S16
+        | Type::U16
+        | Type::S32
+        | Type::U32
+        | Type::S64
+        | Type::U64) => slot.set_int(int(v, ty)?),
+        Type::F32 => {
+            let x = float(v, "f32")?;
+            if x.is_finite() && (x as f32).is_infinite() {
+                return Err(WalkError::mismatch(format!("{v} is out of range for f32")));
             }
-            (Type::S8, _) => out.copy_from_slice(&(self.int(v, ty)? as i8).to_ne_bytes()),
-            (Type::U8, _) => out.copy_from_slice(&(self.int(v, ty)? as u8).to_ne_bytes()),
-            (Type::S16, _) => out.copy_from_slice(&(self.int(v, ty)? as i16).to_ne_bytes()),
-            (Type::U16, _) => out.copy_from_slice(&(self.int(v, ty)? as u16).to_ne_bytes()),
-            (Type::S32, _) => out.copy_from_slice(&(self.int(v, ty)? as i32).to_ne_bytes()),
-            (Type::U32, _) => out.copy_from_slice(&(self.int(v, ty)? as u32).to_ne_bytes()),
-            (Type::S64, _) => out.copy_from_slice(&(self.int(v, ty)? as i64).to_ne_bytes()),
-            (Type::U64, _) => out.copy_from_slice(&(self.int(v, ty)? as u64).to_ne_bytes()),
-            (Type::F32, _) => {
-                let x = self.float(v, "f32")?;
-                if x.is_finite() && (x as f32).is_infinite() {
-                    return Err(self.path.error(format!("{v} is out of range for f32")));
-                }
-                out.copy_from_slice(&(x as f32).to_ne_bytes());
+            slot.set_float(x)
+        }
+        Type::F64 => slot.set_float(float(v, "f64")?),
+        Type::Char => {
+            let s = v
+                .as_str()
+                .ok_or_else(|| mismatch("a one-character string", v))?;
+            let mut chars = s.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => slot.set_char(c),
+                _ => Err(mismatch("a one-character string", v)),
             }
-            (Type::F64, _) => out.copy_from_slice(&self.float(v, "f64")?.to_ne_bytes()),
-            (Type::Char, _) => {
-                let s = v
-                    .as_str()
-                    .ok_or_else(|| self.mismatch("a one-character string", v))?;
-                let mut chars = s.chars();
-                match (chars.next(), chars.next()) {
-                    (Some(c), None) => out.copy_from_slice(&u32::from(c).to_ne_bytes()),
-                    _ => return Err(self.mismatch("a one-character string", v)),
-                }
-            }
-            (Type::String, _) => {
-                let s = v.as_str().ok_or_else(|| self.mismatch("a string", v))?;
-                self.copy_view(s.as_bytes(), out)?;
-            }
-            (Type::Bytes, _) => match v {
-                Value::String(s) => self.copy_view(s.as_bytes(), out)?,
-                Value::Array(items) => {
-                    let mut bytes = Vec::with_capacity(items.len());
-                    for (i, item) in items.iter().enumerate() {
-                        self.path.push(Seg::Index(i));
-                        bytes.push(self.int(item, &Type::U8)? as u8);
-                        self.path.pop();
-                    }
-                    self.copy_view(&bytes, out)?;
-                }
-                _ => return Err(self.mismatch("an array of bytes or a string", v)),
-            },
-            (Type::List(elem_ty), Shape::List { elem }) => {
-                let items = v.as_array().ok_or_else(|| self.mismatch("an array", v))?;
-                let size = elem.layout.size as usize;
-                let total = items
-                    .len()
-                    .checked_mul(size)
-                    .ok_or_else(|| self.path.error("the list is too large"))?;
-                let (ptr, mem) = self.alloc(total, elem.layout.align as usize)?;
+        }
+        Type::String => slot.set_str(v.as_str().ok_or_else(|| mismatch("a string", v))?),
+        Type::Bytes => match v {
+            Value::String(s) => slot.set_bytes(s.as_bytes()),
+            Value::Array(items) => {
+                let mut bytes = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    self.path.push(Seg::Index(i));
-                    self.value(elem_ty, elem, item, &mut mem[i * size..(i + 1) * size])?;
-                    self.path.pop();
+                    bytes.push(int(item, &Type::U8).map_err(|e| e.in_index(i))? as u8);
                 }
-                write_view(out, ptr, items.len());
+                slot.set_bytes(&bytes)
             }
-            (Type::Record { name, fields }, Shape::Struct { offsets, members }) => {
-                let map = v
-                    .as_object()
-                    .ok_or_else(|| self.mismatch(&format!("an object (record `{name}`)"), v))?;
-                if let Some(extra) = map.keys().find(|k| !fields.iter().any(|(f, _)| f == *k)) {
-                    let names: Vec<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
-                    return Err(self.path.error(format!(
-                        "unknown field `{extra}` of record `{name}` (its fields: {})",
-                        names.join(", ")
-                    )));
-                }
-                for (i, (fname, fty)) in fields.iter().enumerate() {
-                    let fv = map.get(fname).ok_or_else(|| {
-                        self.path
-                            .error(format!("missing field `{fname}` of record `{name}`"))
-                    })?;
-                    self.path.push(Seg::Name(fname));
-                    let dst = slot(out, offsets[i] as usize, &members[i])?;
-                    self.value(fty, &members[i], fv, dst)?;
-                    self.path.pop();
-                }
+            _ => Err(mismatch("an array of bytes or a string", v)),
+        },
+        Type::List(_) => {
+            let items = v.as_array().ok_or_else(|| mismatch("an array", v))?;
+            let mut list = slot.list(items.len())?;
+            for (i, item) in items.iter().enumerate() {
+                encode(list.elem(i)?, item).map_err(|e| e.in_index(i))?;
             }
-            (Type::Tuple(elems), Shape::Struct { offsets, members }) => {
-                let items = match v.as_array() {
-                    Some(items) if items.len() == elems.len() => items,
-                    _ => {
-                        return Err(self.mismatch(
-                            &format!("an array of {} elements (a tuple)", elems.len()),
-                            v,
-                        ))
-                    }
-                };
-                for (i, (ety, item)) in elems.iter().zip(items).enumerate() {
-                    self.path.push(Seg::Index(i));
-                    let dst = slot(out, offsets[i] as usize, &members[i])?;
-                    self.value(ety, &members[i], item, dst)?;
-                    self.path.pop();
-                }
+            Ok(())
+        }
+        Type::Record { name, fields } => {
+            let map = v
+                .as_object()
+                .ok_or_else(|| mismatch(&format!("an object (record `{name}`)"), v))?;
+            if let Some(extra) = map.keys().find(|k| !fields.iter().any(|(f, _)| f == *k)) {
+                let names: Vec<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
+                return Err(WalkError::mismatch(format!(
+                    "unknown field `{extra}` of record `{name}` (its fields: {})",
+                    names.join(", ")
+                )));
             }
-            (Type::Enum { name, cases }, _) => {
-                let s = v
-                    .as_str()
-                    .ok_or_else(|| self.mismatch(&format!("a case name of enum `{name}`"), v))?;
-                let index = cases.iter().position(|c| c == s).ok_or_else(|| {
-                    self.path.error(format!(
-                        "`{s}` is not a case of enum `{name}` (its cases: {})",
-                        cases.join(", ")
+            let mut rec = slot.record()?;
+            for (i, (fname, _)) in fields.iter().enumerate() {
+                let fv = map.get(fname).ok_or_else(|| {
+                    WalkError::mismatch(format!("missing field `{fname}` of record `{name}`"))
+                })?;
+                encode(rec.field(i)?, fv).map_err(|e| e.in_field(fname))?;
+            }
+            Ok(())
+        }
+        Type::Tuple(elems) => {
+            let items = match v.as_array() {
+                Some(items) if items.len() == elems.len() => items,
+                _ => {
+                    return Err(mismatch(
+                        &format!("an array of {} elements (a tuple)", elems.len()),
+                        v,
                     ))
-                })?;
-                out.copy_from_slice(&(index as u32).to_ne_bytes());
-            }
-            (Type::Flags { name, flags }, _) => {
-                let items = v.as_array().ok_or_else(|| {
-                    self.mismatch(&format!("an array of flag names of `{name}`"), v)
-                })?;
-                let mut bits = 0u64;
-                for (i, item) in items.iter().enumerate() {
-                    self.path.push(Seg::Index(i));
-                    let s = item
-                        .as_str()
-                        .ok_or_else(|| self.mismatch("a flag name", item))?;
-                    let bit = flags.iter().position(|f| f == s).ok_or_else(|| {
-                        self.path.error(format!(
-                            "`{s}` is not a flag of `{name}` (its flags: {})",
-                            flags.join(", ")
-                        ))
-                    })?;
-                    if bits & (1 << bit) != 0 {
-                        return Err(self.path.error(format!("flag `{s}` is listed twice")));
-                    }
-                    bits |= 1 << bit;
-                    self.path.pop();
                 }
-                if out.len() == 4 {
-                    out.copy_from_slice(&(bits as u32).to_ne_bytes());
-                } else {
-                    out.copy_from_slice(&bits.to_ne_bytes());
-                }
+            };
+            let mut tuple = slot.tuple()?;
+            for (i, item) in items.iter().enumerate() {
+                encode(tuple.field(i)?, item).map_err(|e| e.in_index(i))?;
             }
-            (
-                Type::Option(vty),
-                Shape::Option {
-                    payload_offset,
-                    value,
+            Ok(())
+        }
+        Type::Enum { name, .. } => {
+            let s = v
+                .as_str()
+                .ok_or_else(|| mismatch(&format!("a case name of enum `{name}`"), v))?;
+            slot.set_enum(s)
+        }
+        Type::Flags { name, .. } => {
+            let items = v
+                .as_array()
+                .ok_or_else(|| mismatch(&format!("an array of flag names of `{name}`"), v))?;
+            let mut names = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                names.push(
+                    item.as_str()
+                        .ok_or_else(|| mismatch("a flag name", item).in_index(i))?,
+                );
+            }
+            slot.set_flags(names)
+        }
+        Type::Option(_) if v.is_null() => slot.none(),
+        Type::Option(_) => encode(slot.some()?, v),
+        Type::Result { .. } => {
+            let (key, payload) = match v.as_object() {
+                Some(map) if map.len() == 1 => match map.iter().next() {
+                    Some((k, p)) => (k.as_str(), p),
+                    None => return Err(mismatch(r#"{"ok": ...} or {"err": ...}"#, v)),
                 },
-            ) => {
-                if !v.is_null() {
-                    out[0] = 1;
-                    self.value(vty, value, v, slot(out, *payload_offset as usize, value)?)?;
-                }
+                _ => return Err(mismatch(r#"{"ok": ...} or {"err": ...}"#, v)),
+            };
+            let case = match key {
+                "ok" => slot.ok()?,
+                "err" => slot.err()?,
+                _ => return Err(mismatch(r#"{"ok": ...} or {"err": ...}"#, v)),
+            };
+            match case {
+                Some(s) => encode(s, payload),
+                None if payload.is_null() => Ok(()),
+                None => Err(mismatch("null (this result case has no payload)", payload)),
             }
-            (
-                Type::Result { ok, err },
-                Shape::Result {
-                    payload_offset,
-                    ok: ok_lay,
-                    err: err_lay,
-                },
-            ) => {
-                let (key, payload) = match v.as_object() {
-                    Some(map) if map.len() == 1 => {
-                        let (k, p) = map.iter().next().expect("one entry");
-                        (k.as_str(), p)
-                    }
-                    _ => return Err(self.mismatch(r#"{"ok": ...} or {"err": ...}"#, v)),
-                };
-                let (tag, (pty, play), seg) = match key {
-                    "ok" => (0u8, (ok, ok_lay), "ok"),
-                    "err" => (1u8, (err, err_lay), "err"),
-                    _ => return Err(self.mismatch(r#"{"ok": ...} or {"err": ...}"#, v)),
-                };
-                out[0] = tag;
-                self.path.push(Seg::Name(seg));
-                match (pty, play) {
-                    (Some(pty), Some(play)) => {
-                        let dst = slot(out, *payload_offset as usize, play)?;
-                        self.value(pty, play, payload, dst)?;
-                    }
-                    _ if payload.is_null() => {}
-                    _ => {
-                        return Err(self.mismatch("null (this result case has no payload)", payload))
-                    }
-                }
-                self.path.pop();
-            }
-            _ => {
-                return Err(self
-                    .path
-                    .error(format!("the layout does not belong to type `{ty}`")))
-            }
+            .map_err(|e| e.in_field(key))
         }
-        Ok(())
-    }
-
-    /// An integer of type `ty` (range-checked), as `i128`.
-    fn int(&self, v: &Value, ty: &Type) -> Result<i128, MarshalError> {
-        let (min, max): (i128, i128) = match ty {
-            Type::S8 => (i8::MIN.into(), i8::MAX.into()),
-            Type::U8 => (0, u8::MAX.into()),
-            Type::S16 => (i16::MIN.into(), i16::MAX.into()),
-            Type::U16 => (0, u16::MAX.into()),
-            Type::S32 => (i32::MIN.into(), i32::MAX.into()),
-            Type::U32 => (0, u32::MAX.into()),
-            Type::S64 => (i64::MIN.into(), i64::MAX.into()),
-            _ => (0, u64::MAX.into()),
-        };
-        let Value::Number(n) = v else {
-            return Err(self.mismatch(&format!("an integer ({ty})"), v));
-        };
-        let x: i128 = if let Some(u) = n.as_u64() {
-            u.into()
-        } else if let Some(i) = n.as_i64() {
-            i.into()
-        } else {
-            match n.as_f64() {
-                Some(f) if f.fract() == 0.0 && f.abs() <= (1u64 << 53) as f64 => f as i128,
-                _ => return Err(self.path.error(format!("{n} is not an integer ({ty})"))),
-            }
-        };
-        if x < min || x > max {
-            return Err(self
-                .path
-                .error(format!("{n} is out of range for {ty} ({min}..={max})")));
-        }
-        Ok(x)
-    }
-
-    /// A float: a number, or `"NaN"`, `"Infinity"`, `"-Infinity"`.
-    fn float(&self, v: &Value, ty: &str) -> Result<f64, MarshalError> {
-        match v {
-            Value::Number(n) => n
-                .as_f64()
-                .ok_or_else(|| self.mismatch(&format!("a number ({ty})"), v)),
-            Value::String(s) if s == "NaN" => Ok(f64::NAN),
-            Value::String(s) if s == "Infinity" => Ok(f64::INFINITY),
-            Value::String(s) if s == "-Infinity" => Ok(f64::NEG_INFINITY),
-            _ => Err(self.mismatch(
-                &format!("a number ({ty}), or \"NaN\", \"Infinity\" or \"-Infinity\""),
-                v,
-            )),
-        }
-    }
-
-    /// `size` zeroed bytes in the arena, aligned to `align`, as a pointer and a slice. Null and
-    /// empty for size 0.
-    /// The slice's lifetime is unbounded: it is used only while the value that owns the memory
-    /// is being encoded.
-    fn alloc<'m>(
-        &mut self,
-        size: usize,
-        align: usize,
-    ) -> Result<(*const u8, &'m mut [u8]), MarshalError> {
-        if size == 0 {
-            return Ok((std::ptr::null(), &mut []));
-        }
-        let p = self.arena.alloc(size, align);
-        if p.is_null() {
-            return Err(self
-                .path
-                .error(format!("the argument arena cannot hold {size} more bytes")));
-        }
-        // SAFETY: the arena just handed out `size` writable bytes at `p`, which nothing else
-        // references; they stay valid until the arena is reset, which the `'a` borrow of
-        // `encode_args` (or the call that owns a raw arena) rules out while the arguments live.
-        // The slice is used only while this value is encoded.
-        let mem = unsafe {
-            std::ptr::write_bytes(p, 0, size);
-            std::slice::from_raw_parts_mut(p, size)
-        };
-        Ok((p, mem))
-    }
-
-    /// Copies `bytes` into the arena and writes the `{ptr, len}` view to `out`.
-    fn copy_view(&mut self, bytes: &[u8], out: &mut [u8]) -> Result<(), MarshalError> {
-        let (ptr, mem) = self.alloc(bytes.len(), 1)?;
-        mem.copy_from_slice(bytes);
-        write_view(out, ptr, bytes.len());
-        Ok(())
     }
 }
 
-/// Writes a `{ptr, len}` view (`pp_str`, `pp_bytes`, `pp_list`) into its 2-word slot.
-fn write_view(out: &mut [u8], ptr: *const u8, len: usize) {
-    out[..PTR].copy_from_slice(&(ptr as usize).to_ne_bytes());
-    out[PTR..2 * PTR].copy_from_slice(&len.to_ne_bytes());
+/// An integer of type `ty` (range-checked), as `i128`.
+fn int(v: &Value, ty: &Type) -> Result<i128, WalkError> {
+    let (min, max): (i128, i128) = match ty {
+        Type::S8 => (i8::MIN.into(), i8::MAX.into()),
+        Type::U8 => (0, u8::MAX.into()),
+        Type::S16 => (i16::MIN.into(), i16::MAX.into()),
+        Type::U16 => (0, u16::MAX.into()),
+        Type::S32 => (i32::MIN.into(), i32::MAX.into()),
+        Type::U32 => (0, u32::MAX.into()),
+        Type::S64 => (i64::MIN.into(), i64::MAX.into()),
+        _ => (0, u64::MAX.into()),
+    };
+    let Value::Number(n) = v else {
+        return Err(mismatch(&format!("an integer ({ty})"), v));
+    };
+    let x: i128 = if let Some(u) = n.as_u64() {
+        u.into()
+    } else if let Some(i) = n.as_i64() {
+        i.into()
+    } else {
+        match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() <= (1u64 << 53) as f64 => f as i128,
+            _ => return Err(WalkError::mismatch(format!("{n} is not an integer ({ty})"))),
+        }
+    };
+    if x < min || x > max {
+        return Err(WalkError::mismatch(format!(
+            "{n} is out of range for {ty} ({min}..={max})"
+        )));
+    }
+    Ok(x)
+}
+
+/// A float: a number, or `"NaN"`, `"Infinity"`, `"-Infinity"`.
+fn float(v: &Value, ty: &str) -> Result<f64, WalkError> {
+    match v {
+        Value::Number(n) => n
+            .as_f64()
+            .ok_or_else(|| mismatch(&format!("a number ({ty})"), v)),
+        Value::String(s) if s == "NaN" => Ok(f64::NAN),
+        Value::String(s) if s == "Infinity" => Ok(f64::INFINITY),
+        Value::String(s) if s == "-Infinity" => Ok(f64::NEG_INFINITY),
+        _ => Err(mismatch(
+            &format!("a number ({ty}), or \"NaN\", \"Infinity\" or \"-Infinity\""),
+            v,
+        )),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -819,256 +617,92 @@ pub unsafe fn decode(
             "the value pointer is null",
         ));
     }
-    // SAFETY: the caller guarantees `size` readable bytes at `ptr`.
-    let bytes = unsafe { std::slice::from_raw_parts(ptr, layout.layout.size as usize) };
-    // SAFETY: the caller vouches for every view inside the value.
-    let mut dec = unsafe { Decoder::new() };
-    dec.value(ty, layout, bytes)
+    // SAFETY: forwarded to the caller.
+    let v = unsafe { ValueRef::new(ty, layout, ptr) };
+    let mut values = 0usize;
+    Ok(decode_value(v, &mut values)?)
 }
 
-/// One walk over a value. Constructing it is the promise that every view it meets is readable.
-struct Decoder<'t> {
-    path: Path<'t>,
-    values: usize,
+/// Counts `n` more output values against [`MAX_VALUES`].
+fn count(values: &mut usize, n: usize) -> Result<(), WalkError> {
+    *values = values.saturating_add(n);
+    if *values > MAX_VALUES {
+        return Err(WalkError::new(
+            walk::WalkErrorKind::Malformed,
+            format!("the result has more than {MAX_VALUES} values"),
+        ));
+    }
+    Ok(())
 }
 
-fn read<const N: usize>(b: &[u8]) -> [u8; N] {
-    let mut out = [0; N];
-    out.copy_from_slice(&b[..N]);
-    out
-}
-
-impl<'t> Decoder<'t> {
-    /// # Safety
-    /// Every non-null view met by this decoder must point to as many readable bytes as its
-    /// length says (times its element size), unchanged while it decodes.
-    unsafe fn new() -> Decoder<'t> {
-        Decoder {
-            path: Path::default(),
-            values: 0,
+/// One value as JSON; `values` counts what the whole result has produced so far.
+fn decode_value(v: ValueRef<'_>, values: &mut usize) -> Result<Value, WalkError> {
+    use walk::Value as W;
+    count(values, 1)?;
+    Ok(match v.read()? {
+        W::Bool(b) => Value::Bool(b),
+        W::S8(x) => x.into(),
+        W::U8(x) => x.into(),
+        W::S16(x) => x.into(),
+        W::U16(x) => x.into(),
+        W::S32(x) => x.into(),
+        W::U32(x) => x.into(),
+        W::S64(x) => x.into(),
+        W::U64(x) => x.into(),
+        // The shortest decimal that reads back as this f32, as an f64.
+        W::F32(x) => float_value(x.to_string().parse::<f64>().unwrap_or(f64::from(x))),
+        W::F64(x) => float_value(x),
+        W::Char(c) => Value::String(c.into()),
+        W::String(s) => Value::String(s.to_owned()),
+        W::Bytes(b) => {
+            count(values, b.len())?;
+            Value::Array(b.iter().map(|&x| x.into()).collect())
         }
-    }
-
-    fn count(&mut self, n: usize) -> Result<(), MarshalError> {
-        self.values = self.values.saturating_add(n);
-        if self.values > MAX_VALUES {
-            return Err(self
-                .path
-                .error(format!("the result has more than {MAX_VALUES} values")));
+        W::List(list) => {
+            count(values, list.len())?;
+            let mut items = Vec::with_capacity(list.len());
+            for (i, e) in list.iter().enumerate() {
+                items.push(decode_value(e, values).map_err(|e| e.in_index(i))?);
+            }
+            Value::Array(items)
         }
-        Ok(())
-    }
-
-    /// The bytes a `{ptr, len}` view of `len` elements of `elem_size` bytes covers.
-    /// The slice's lifetime is unbounded: the provider's memory outlives the decoder's walk.
-    fn view<'v>(
-        &self,
-        slot: &[u8],
-        elem_size: usize,
-        what: &str,
-    ) -> Result<(&'v [u8], usize), MarshalError> {
-        let ptr = usize::from_ne_bytes(read(slot)) as *const u8;
-        let len = usize::from_ne_bytes(read(&slot[PTR..]));
-        if len == 0 {
-            return Ok((&[], 0));
+        W::Record(rec) => {
+            let mut map = Map::new();
+            for (name, f) in rec.iter() {
+                let x = decode_value(f, values).map_err(|e| e.in_field(name))?;
+                map.insert(name.to_owned(), x);
+            }
+            Value::Object(map)
         }
-        if ptr.is_null() {
-            return Err(self
-                .path
-                .error(format!("{what} view has a null pointer and length {len}")));
+        W::Tuple(tuple) => {
+            let mut items = Vec::with_capacity(tuple.len());
+            for (i, (_, e)) in tuple.iter().enumerate() {
+                items.push(decode_value(e, values).map_err(|e| e.in_index(i))?);
+            }
+            Value::Array(items)
         }
-        let bytes = len
-            .checked_mul(elem_size)
-            .filter(|&b| b <= MAX_VIEW_BYTES)
-            .ok_or_else(|| {
-                self.path.error(format!(
-                    "{what} of length {len} is larger than the {MAX_VIEW_BYTES}-byte bound"
-                ))
-            })?;
-        // SAFETY: a non-null view; by `Decoder::new`'s contract it covers `len` elements of
-        // `elem_size` bytes, readable and unchanged while decoding. `u8` needs no alignment.
-        Ok((unsafe { std::slice::from_raw_parts(ptr, bytes) }, len))
-    }
-
-    fn value(
-        &mut self,
-        ty: &'t Type,
-        lay: &'t TypeLayout,
-        b: &[u8],
-    ) -> Result<Value, MarshalError> {
-        self.count(1)?;
-        Ok(match (ty, &lay.shape) {
-            (Type::Bool, _) => match b[0] {
-                0 => Value::Bool(false),
-                1 => Value::Bool(true),
-                x => {
-                    return Err(self
-                        .path
-                        .error(format!("bool byte is {x} (must be 0 or 1)")))
-                }
-            },
-            (Type::S8, _) => i8::from_ne_bytes(read(b)).into(),
-            (Type::U8, _) => u8::from_ne_bytes(read(b)).into(),
-            (Type::S16, _) => i16::from_ne_bytes(read(b)).into(),
-            (Type::U16, _) => u16::from_ne_bytes(read(b)).into(),
-            (Type::S32, _) => i32::from_ne_bytes(read(b)).into(),
-            (Type::U32, _) => u32::from_ne_bytes(read(b)).into(),
-            (Type::S64, _) => i64::from_ne_bytes(read(b)).into(),
-            (Type::U64, _) => u64::from_ne_bytes(read(b)).into(),
-            (Type::F32, _) => {
-                let x = f32::from_ne_bytes(read(b));
-                // The shortest decimal that reads back as this f32, as an f64.
-                float(x.to_string().parse::<f64>().unwrap_or(f64::from(x)))
-            }
-            (Type::F64, _) => float(f64::from_ne_bytes(read(b))),
-            (Type::Char, _) => {
-                let c = u32::from_ne_bytes(read(b));
-                let c = char::from_u32(c).ok_or_else(|| {
-                    self.path
-                        .error(format!("char {c:#x} is not a Unicode scalar value"))
-                })?;
-                Value::String(c.into())
-            }
-            (Type::String, _) => {
-                let (bytes, _) = self.view(b, 1, "string")?;
-                let s = std::str::from_utf8(bytes)
-                    .map_err(|e| self.path.error(format!("string is not UTF-8: {e}")))?;
-                Value::String(s.to_owned())
-            }
-            (Type::Bytes, _) => {
-                let (bytes, len) = self.view(b, 1, "byte list")?;
-                self.count(len)?;
-                Value::Array(bytes.iter().map(|&x| x.into()).collect())
-            }
-            (Type::List(ety), Shape::List { elem }) => {
-                let size = elem.layout.size as usize;
-                let (bytes, len) = self.view(b, size, "list")?;
-                self.count(len)?;
-                let mut items = Vec::with_capacity(len);
-                for i in 0..len {
-                    self.path.push(Seg::Index(i));
-                    items.push(self.value(ety, elem, &bytes[i * size..(i + 1) * size])?);
-                    self.path.pop();
-                }
-                Value::Array(items)
-            }
-            (Type::Record { fields, .. }, Shape::Struct { offsets, members }) => {
-                let mut map = Map::new();
-                for (i, (fname, fty)) in fields.iter().enumerate() {
-                    self.path.push(Seg::Name(fname));
-                    let v = self.value(fty, &members[i], field(b, offsets[i], &members[i]))?;
-                    self.path.pop();
-                    map.insert(fname.clone(), v);
-                }
-                Value::Object(map)
-            }
-            (Type::Tuple(elems), Shape::Struct { offsets, members }) => {
-                let mut items = Vec::with_capacity(elems.len());
-                for (i, ety) in elems.iter().enumerate() {
-                    self.path.push(Seg::Index(i));
-                    items.push(self.value(ety, &members[i], field(b, offsets[i], &members[i]))?);
-                    self.path.pop();
-                }
-                Value::Array(items)
-            }
-            (Type::Enum { name, cases }, _) => {
-                let i = u32::from_ne_bytes(read(b));
-                let case = cases.get(i as usize).ok_or_else(|| {
-                    self.path.error(format!(
-                        "case index {i} is out of range for enum `{name}` ({} cases)",
-                        cases.len()
-                    ))
-                })?;
-                Value::String(case.clone())
-            }
-            (Type::Flags { name, flags }, _) => {
-                let bits = if b.len() == 4 {
-                    u32::from_ne_bytes(read(b)).into()
-                } else {
-                    u64::from_ne_bytes(read(b))
-                };
-                let known = if flags.len() >= 64 {
-                    u64::MAX
-                } else {
-                    (1u64 << flags.len()) - 1
-                };
-                if bits & !known != 0 {
-                    return Err(self.path.error(format!(
-                        "flags `{name}` has unknown bits {:#x} set ({} flags)",
-                        bits & !known,
-                        flags.len()
-                    )));
-                }
-                Value::Array(
-                    flags
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| bits & (1 << i) != 0)
-                        .map(|(_, f)| Value::String(f.clone()))
-                        .collect(),
-                )
-            }
-            (
-                Type::Option(vty),
-                Shape::Option {
-                    payload_offset,
-                    value,
-                },
-            ) => match b[0] {
-                0 => Value::Null,
-                1 => self.value(vty, value, field(b, *payload_offset, value))?,
-                x => {
-                    return Err(self
-                        .path
-                        .error(format!("option tag is {x} (must be 0 or 1)")))
-                }
-            },
-            (
-                Type::Result { ok, err },
-                Shape::Result {
-                    payload_offset,
-                    ok: ok_lay,
-                    err: err_lay,
-                },
-            ) => {
-                let (key, pty, play) = match b[0] {
-                    0 => ("ok", ok, ok_lay),
-                    1 => ("err", err, err_lay),
-                    x => {
-                        return Err(self
-                            .path
-                            .error(format!("result tag is {x} (must be 0 for ok or 1 for err)")))
-                    }
-                };
-                self.path.push(Seg::Name(key));
-                let payload = match (pty, play) {
-                    (Some(pty), Some(play)) => {
-                        self.value(pty, play, field(b, *payload_offset, play))?
-                    }
-                    _ => Value::Null,
-                };
-                self.path.pop();
-                let mut map = Map::new();
-                map.insert(key.to_owned(), payload);
-                Value::Object(map)
-            }
-            _ => {
-                return Err(self
-                    .path
-                    .error(format!("the layout does not belong to type `{ty}`")))
-            }
-        })
-    }
-}
-
-/// The bytes of a member at `off` with layout `lay` inside `b`.
-fn field<'b>(b: &'b [u8], off: u32, lay: &TypeLayout) -> &'b [u8] {
-    let off = off as usize;
-    &b[off..off + lay.layout.size as usize]
+        W::Enum(case) => Value::String(case.name.to_owned()),
+        W::Flags(set) => Value::Array(set.iter().map(|n| Value::String(n.to_owned())).collect()),
+        W::Option(None) => Value::Null,
+        W::Option(Some(x)) => decode_value(x, values)?,
+        W::Result(r) => {
+            let (key, payload) = match r {
+                Ok(p) => ("ok", p),
+                Err(p) => ("err", p),
+            };
+            let payload = match payload {
+                Some(p) => decode_value(p, values).map_err(|e| e.in_field(key))?,
+                None => Value::Null,
+            };
+            let mut map = Map::new();
+            map.insert(key.to_owned(), payload);
+            Value::Object(map)
+        }
+    })
 }
 
 /// A float as JSON: a number, or a string for NaN and the infinities.
-fn float(x: f64) -> Value {
+fn float_value(x: f64) -> Value {
     match Number::from_f64(x) {
         Some(n) => Value::Number(n),
         None if x.is_nan() => Value::String("NaN".into()),

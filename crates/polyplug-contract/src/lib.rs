@@ -11,6 +11,9 @@
 //! * [`CompiledContract`] keeps a contract with its raw graph and per-function C layouts
 //!   ([`FuncLayout`], [`TypeLayout`]), all computed by [`polyplug_abi::layout`], the one layout
 //!   algorithm, so dynamic callers and VM loaders can marshal arguments without generated code.
+//! * [`walk`] reads and writes single values in that C layout, guided by their types, checking
+//!   everything a peer could have corrupted: the one marshaller every dynamic caller and VM
+//!   loader is built on.
 //! * With the `json` feature, the `json` module marshals `serde_json` values to and from the C
 //!   layout of a function's arguments and result: calls without generated code.
 //! * With the `wit` feature, the `wit` module parses `.wit` files into contracts, one per interface, with
@@ -54,6 +57,7 @@ pub mod names;
 mod raw;
 mod render;
 mod validate;
+pub mod walk;
 #[cfg(feature = "wit")]
 pub mod wit;
 

@@ -739,7 +739,7 @@ fn an_exhausted_arena_is_an_error() {
         e,
         MarshalError {
             path: "x".into(),
-            message: "the argument arena cannot hold 1000 more bytes".into()
+            message: "the arena cannot hold 1000 more bytes".into()
         }
     );
 }
