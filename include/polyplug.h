@@ -957,6 +957,8 @@ typedef void (*pp_log_fn)(void *user,
 
 
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus

@@ -93,55 +93,7 @@ pub enum ErrorKind {
         /// The missing contract, `name@version`.
         contract: String,
     },
-    /// The bundle's library file does not exist.
-    #[error("bundle `{bundle}`: library {path} does not exist")]
-    LibraryNotFound {
-        /// The bundle.
-        bundle: String,
-        /// The expected library path.
-        path: PathBuf,
-    },
-    /// The library file is not a shared library.
-    #[error("bundle `{bundle}`: {path} is not a shared library: {reason}")]
-    NotSharedLibrary {
-        /// The bundle.
-        bundle: String,
-        /// The file.
-        path: PathBuf,
-        /// Why it was rejected.
-        reason: String,
-    },
-    /// The library file is cut short.
-    #[error("bundle `{bundle}`: {path} is truncated: {reason}")]
-    TruncatedLibrary {
-        /// The bundle.
-        bundle: String,
-        /// The file.
-        path: PathBuf,
-        /// What is missing.
-        reason: String,
-    },
-    /// The system loader refused the library.
-    #[error("bundle `{bundle}`: cannot load {path}: {message}")]
-    LibraryLoad {
-        /// The bundle.
-        bundle: String,
-        /// The file.
-        path: PathBuf,
-        /// The system loader's message.
-        message: String,
-    },
-    /// A required symbol is missing from the library.
-    #[error("bundle `{bundle}`: {path} does not export `{symbol}`")]
-    MissingSymbol {
-        /// The bundle.
-        bundle: String,
-        /// The file.
-        path: PathBuf,
-        /// The missing symbol.
-        symbol: &'static str,
-    },
-    /// The plugin (or loader) was built for another ABI major version.
+    /// A loader library was built for another ABI major version.
     #[error("`{name}` was built for ABI {found:#x}, but this runtime speaks ABI {expected:#x}")]
     AbiMismatch {
         /// The bundle or loader.
@@ -160,24 +112,6 @@ pub enum ErrorKind {
         table: &'static str,
         /// What is wrong.
         reason: String,
-    },
-    /// The plugin's init returned a failure status.
-    #[error("bundle `{bundle}`: init failed ({status:?}): {message}")]
-    InitFailed {
-        /// The bundle.
-        bundle: String,
-        /// The status init returned.
-        status: Status,
-        /// The plugin's message, or the status description.
-        message: String,
-    },
-    /// The plugin's init panicked (caught inside the plugin and reported as `Panic`).
-    #[error("bundle `{bundle}`: init panicked: {message}")]
-    InitPanicked {
-        /// The bundle.
-        bundle: String,
-        /// The panic message.
-        message: String,
     },
     /// What the plugin registered differs from what `bundle.toml` declares.
     #[error("bundle `{bundle}`: registered providers differ from bundle.toml (declared but not registered: [{}]; registered but not declared: [{}])", missing.join(", "), unexpected.join(", "))]
@@ -215,8 +149,10 @@ pub enum ErrorKind {
         /// What is wrong.
         reason: String,
     },
-    /// A loader failed for a reason it described only by status and message.
-    #[error("loader `{loader}` failed on bundle `{bundle}` ({status:?}): {message}")]
+    /// A loader could not load (or reload) a bundle: its status and message, as every loader
+    /// reports a failure through its vtable (for the native loader: a missing or truncated
+    /// library, a missing symbol, another ABI major, a failed or panicking init...).
+    #[error("bundle `{bundle}`: loader `{loader}` failed ({status:?}): {message}")]
     LoaderFailed {
         /// The loader.
         loader: String,
@@ -227,6 +163,9 @@ pub enum ErrorKind {
         /// The loader's message.
         message: String,
     },
+    /// A loader library could not be opened or has no entry symbol.
+    #[error("cannot use loader library: {0}")]
+    LoaderLibrary(#[source] polyplug_loader::library::LibraryError),
     /// A loader of this name is already registered.
     #[error("a loader named `{name}` is already registered")]
     LoaderAlreadyExists {
@@ -306,7 +245,7 @@ impl ErrorKind {
     /// The status code the C API reports for this error.
     pub fn status(&self) -> Status {
         match self {
-            ErrorKind::BundleIo { .. } | ErrorKind::LibraryNotFound { .. } => Status::NotFound,
+            ErrorKind::BundleIo { .. } => Status::NotFound,
             ErrorKind::NotFound { .. }
             | ErrorKind::NoSuchBundle(_)
             | ErrorKind::UnknownLoader { .. } => Status::NotFound,
@@ -317,13 +256,8 @@ impl ErrorKind {
             | ErrorKind::DuplicateProvider { .. }
             | ErrorKind::LoaderAlreadyExists { .. } => Status::AlreadyExists,
             ErrorKind::MissingDependency { .. } => Status::MissingDependency,
-            ErrorKind::NotSharedLibrary { .. }
-            | ErrorKind::TruncatedLibrary { .. }
-            | ErrorKind::LibraryLoad { .. }
-            | ErrorKind::MissingSymbol { .. } => Status::LoadFailed,
+            ErrorKind::LoaderLibrary(e) => e.status(),
             ErrorKind::AbiMismatch { .. } | ErrorKind::InvalidTable { .. } => Status::AbiMismatch,
-            ErrorKind::InitFailed { .. } => Status::InitFailed,
-            ErrorKind::InitPanicked { .. } => Status::Panic,
             ErrorKind::ProvidersMismatch { .. } => Status::ContractMismatch,
             ErrorKind::ContractIdCollision { .. } => Status::IdCollision,
             ErrorKind::LoaderFailed { status, .. } | ErrorKind::CallFailed { status, .. } => {
@@ -337,6 +271,20 @@ impl ErrorKind {
             | ErrorKind::InsideGuardedCall { .. }
             | ErrorKind::BundleUnloading { .. } => Status::Busy,
             ErrorKind::ReloadIncompatible { .. } => Status::ContractMismatch,
+        }
+    }
+}
+
+impl From<polyplug_loader::ManifestError> for Error {
+    #[cold]
+    fn from(e: polyplug_loader::ManifestError) -> Error {
+        match e {
+            polyplug_loader::ManifestError::Io { path, source } => {
+                ErrorKind::BundleIo { path, source }.into()
+            }
+            polyplug_loader::ManifestError::Invalid { path, message } => {
+                ErrorKind::InvalidManifest { path, message }.into()
+            }
         }
     }
 }

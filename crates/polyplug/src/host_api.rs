@@ -3,7 +3,7 @@
 //! Every function here is `extern "C"`, never unwinds, and validates its pointers: a plugin
 //! that passes null or garbage it can be caught at gets a status, not a crash.
 
-use crate::contract::{view_str, ContractKey};
+use crate::contract::ContractKey;
 use crate::error::Error;
 use crate::ffi;
 use crate::registry::PendingProvider;
@@ -13,6 +13,7 @@ use polyplug_abi::{
     CallCtx, Capability, Handle, HostApi, Interface, LogLevel, Registrar, Status, Str, Version,
     ABI_VERSION,
 };
+use polyplug_loader::ffi::view_str;
 use std::ffi::c_void;
 
 /// Marks a live [`Transaction`], so a stray registrar pointer is refused instead of trusted.

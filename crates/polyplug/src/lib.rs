@@ -21,7 +21,8 @@
 //! ```
 //!
 //! Where things live: the registry in `registry`, the ABI tables handed to plugins in
-//! `host_api`, loaders in `loader` (the native one in `loader::native`), the C API in [`capi`].
+//! `host_api`, loaders in `loader` (the native one is the `polyplug-native` crate, built on the
+//! loader kit `polyplug-loader`), the C API in [`capi`].
 #![deny(missing_docs)]
 
 mod call;
@@ -36,7 +37,6 @@ mod host_api;
 mod lifecycle;
 mod loader;
 mod log;
-pub mod manifest;
 mod registry;
 mod runtime;
 
@@ -50,14 +50,16 @@ pub use error::{Error, ErrorKind, Result};
 pub use guard::uses_membarrier;
 pub use lifecycle::{ReloadCallback, ReloadEvent, UnloadOptions};
 pub use log::LogCallback;
-pub use manifest::Manifest;
 pub use polyplug_abi::{self as abi, Handle, LogLevel, ReloadPhase, Status, Version};
 /// The contract model ([`ContractInfo::model`], [`Runtime::contract_model`]): types,
 /// signatures, layouts, and with the `json` feature the JSON marshalling.
 pub use polyplug_contract as model;
+/// `bundle.toml`: the loader kit's one parser.
+pub use polyplug_loader::manifest;
+pub use polyplug_loader::{Manifest, ManifestError};
 pub use runtime::{BundleId, LoadedBundle, ProviderSummary, Runtime};
 #[cfg(feature = "json")]
 pub use serde_json;
 
 /// The name bundles use for the built-in native loader.
-pub const NATIVE_LOADER: &str = loader::native::NAME;
+pub const NATIVE_LOADER: &str = polyplug_native::NAME;

@@ -7,14 +7,14 @@ use crate::error::{ErrorKind, Result};
 use crate::guard;
 use crate::host_api::{self, Transaction};
 use crate::lifecycle::ReloadSink;
-use crate::loader::{native, LoaderEntry};
+use crate::loader::LoaderEntry;
 use crate::log::LogFunnel;
-use crate::manifest::Manifest;
 use crate::registry::{Registration, Registry, HOST_OWNER};
 use crossbeam_epoch as epoch;
 use polyplug_abi::{
     BundleInfo, Handle, HostApi, Interface, LoaderVtable, LogLevel, Status, Str, Version,
 };
+use polyplug_loader::{LoaderTable, Manifest};
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::c_void;
@@ -246,9 +246,7 @@ impl Runtime {
         inner.host_api.context = &*inner as *const Inner as *mut c_void;
         let rt = Runtime { inner };
         if b.native_loader {
-            let vt = native::vtable();
-            // SAFETY: the native loader's table and functions are static.
-            unsafe { rt.add_loader(&vt) }?;
+            rt.add_loader_table(polyplug_native::table())?;
         }
         Ok(rt)
     }
@@ -285,25 +283,47 @@ impl Runtime {
     pub unsafe fn add_loader(&self, vtable: *const LoaderVtable) -> Result<()> {
         // SAFETY: forwarded to the caller.
         let entry = unsafe { LoaderEntry::new(vtable, None) }?;
-        self.insert_loader(entry)
+        // A refused table stays the caller's (it may share its state with a registered one,
+        // the same loader added twice): it must not be destroyed here.
+        self.insert_loader(entry, LoaderEntry::disown)
     }
 
-    /// Adds a loader from a library exporting `pp_loader_entry`.
+    /// Adds a loader built with the loader kit (`polyplug-loader`), taking ownership of it:
+    /// the runtime destroys it when dropped, or at once if it is refused.
+    pub fn add_loader_table(&self, table: LoaderTable) -> Result<()> {
+        // SAFETY: the kit's table and its state live until `destroy`, which now only the
+        // runtime calls (or `table`'s drop, if the table is refused).
+        let entry = unsafe { LoaderEntry::new(table.as_ptr(), None) }?;
+        // Refused, the entry gives the table back and `table`'s drop destroys it, once.
+        self.insert_loader(entry, LoaderEntry::disown)?;
+        let _ = table.into_raw();
+        Ok(())
+    }
+
+    /// Adds a loader from a library exporting `pp_loader_entry`. The table the entry hands out
+    /// belongs to the runtime: it is destroyed when the runtime is dropped, or at once if the
+    /// loader is refused (an invalid table, or a name already taken).
     pub fn add_loader_library(&self, path: impl AsRef<Path>) -> Result<()> {
-        self.insert_loader(LoaderEntry::from_library(path.as_ref())?)
+        let entry = LoaderEntry::from_library(path.as_ref())?;
+        self.insert_loader(entry, drop)
     }
 
-    fn insert_loader(&self, entry: LoaderEntry) -> Result<()> {
-        let mut lc = self.inner.lifecycle()?;
-        if lc.state.loaders.contains_key(&entry.name) {
-            // The refused table may share its state with the registered one (the same loader
-            // added twice): it must not be destroyed on the way out.
-            let mut entry = entry;
-            entry.vtable.destroy = None;
-            return Err(ErrorKind::LoaderAlreadyExists {
-                name: entry.name.clone(),
+    /// Registers a validated loader, or hands it to `refused` (which disowns or destroys it)
+    /// and says why.
+    fn insert_loader(&self, entry: LoaderEntry, refused: impl FnOnce(LoaderEntry)) -> Result<()> {
+        let mut lc = match self.inner.lifecycle() {
+            Ok(lc) => lc,
+            Err(e) => {
+                refused(entry);
+                return Err(e);
             }
-            .into());
+        };
+        if lc.state.loaders.contains_key(&entry.name) {
+            let e = ErrorKind::LoaderAlreadyExists {
+                name: entry.name.clone(),
+            };
+            refused(entry);
+            return Err(e.into());
         }
         self.inner
             .log_with(LogLevel::Debug, || format!("loader `{}` added", entry.name));

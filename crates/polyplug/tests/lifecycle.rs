@@ -415,8 +415,10 @@ fn incompatible_reloads_are_refused_and_the_old_code_keeps_serving() {
     // Init fails: its message comes back, and a build whose init failed is not finalised.
     b.swap_library(reload::INIT_FAILS);
     let e = assert_refused(&rt, id, h, &logs, &events, |e| {
-        matches!(e.kind(), ErrorKind::InitFailed { bundle, message, .. }
-            if bundle == "value" && message == reload::INIT_FAILS_MESSAGE)
+        matches!(e.kind(), ErrorKind::LoaderFailed { bundle, message, status, .. }
+            if bundle == "value"
+                && *status == Status::InitFailed
+                && message.ends_with(reload::INIT_FAILS_MESSAGE))
     });
     assert_eq!(e.status(), Status::InitFailed);
     assert_eq!(logs.finis(), finis);

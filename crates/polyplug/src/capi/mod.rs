@@ -45,7 +45,7 @@ pub(crate) fn fail(e: &Error) -> u32 {
 /// Runs a C API body: a panic becomes `Panic` with its message recorded.
 #[inline]
 pub(crate) fn guarded(f: impl FnOnce() -> u32) -> u32 {
-    ffi::guard(f, |m| {
+    ffi::guard(f, |m: &str| {
         fail_with(Status::Panic, &format!("panic inside polyplug: {m}"));
     })
 }

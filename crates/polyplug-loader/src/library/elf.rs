@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// What is wrong with a file, if anything.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Problem {
+pub enum Problem {
     /// Not an ELF shared object at all.
     NotLibrary(String),
     /// An ELF shared object whose tables or segments extend past the end of the file.
@@ -42,7 +42,7 @@ fn u64_at(b: &[u8], off: usize, le: bool) -> u64 {
 
 /// Checks the ELF header, the program and section header tables, and that every loadable
 /// segment lies inside the file.
-pub(crate) fn check(path: &Path) -> Result<(), Problem> {
+pub fn check(path: &Path) -> Result<(), Problem> {
     let mut file = std::fs::File::open(path).map_err(|e| Problem::NotLibrary(e.to_string()))?;
     let len = file
         .metadata()
