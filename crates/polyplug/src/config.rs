@@ -1,12 +1,10 @@
 //! Runtime configuration and its builder.
 
-use crate::error::Result;
-use crate::lifecycle::{ReloadCallback, ReloadEvent, ReloadSink};
+use crate::events::{ReloadCallback, ReloadEvent, ReloadSink};
 use crate::log::{LogCallback, Sink};
-use crate::runtime::Runtime;
 use polyplug_abi::LogLevel;
 
-/// Builds a [`Runtime`].
+/// Builds a [`crate::Runtime`] (with `build`).
 ///
 /// ```
 /// use polyplug::{LogLevel, Runtime};
@@ -95,10 +93,5 @@ impl RuntimeBuilder {
     pub fn native_loader(mut self, on: bool) -> Self {
         self.native_loader = on;
         self
-    }
-
-    /// Creates the runtime.
-    pub fn build(self) -> Result<Runtime> {
-        Runtime::from_builder(self)
     }
 }

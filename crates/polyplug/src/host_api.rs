@@ -6,8 +6,8 @@
 use crate::contract::ContractKey;
 use crate::error::Error;
 use crate::ffi;
+use crate::inner::{write_find_all, Inner};
 use crate::registry::PendingProvider;
-use crate::runtime::Inner;
 use crossbeam_epoch as epoch;
 use polyplug_abi::{
     CallCtx, Capability, Handle, HostApi, Interface, LogLevel, Registrar, Status, Str, Version,
@@ -249,7 +249,7 @@ unsafe extern "C" fn host_find_all(
         Err(code) => return code,
     };
     // SAFETY: `out` holds `capacity` handles and `count` is writable, as the caller promised.
-    unsafe { crate::runtime::write_find_all(rt, key, &min, out, capacity, count) }
+    unsafe { write_find_all(rt, key, &min, out, capacity, count) }
 }
 
 unsafe extern "C" fn host_resolve(

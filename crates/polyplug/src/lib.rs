@@ -31,10 +31,13 @@ mod config;
 mod contract;
 mod dynamic;
 mod error;
+mod events;
 mod ffi;
 mod guard;
 mod host_api;
+mod inner;
 mod lifecycle;
+mod load;
 mod loader;
 mod log;
 mod registry;
@@ -47,8 +50,9 @@ pub use call::{
 pub use config::RuntimeBuilder;
 pub use contract::{validate_name, ContractInfo, ContractKey, ContractRef, FuncInfo};
 pub use error::{Error, ErrorKind, Result};
+pub use events::{ReloadCallback, ReloadEvent};
 pub use guard::uses_membarrier;
-pub use lifecycle::{ReloadCallback, ReloadEvent, UnloadOptions};
+pub use lifecycle::UnloadOptions;
 pub use log::LogCallback;
 pub use polyplug_abi::{self as abi, Handle, LogLevel, ReloadPhase, Status, Version};
 /// The contract model ([`ContractInfo::model`], [`Runtime::contract_model`]): types,

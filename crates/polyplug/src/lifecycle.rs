@@ -9,13 +9,16 @@
 //! See `docs/LIFECYCLE.md` for what each call path may assume.
 
 use crate::contract::ContractInfo;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{ErrorKind, Result};
+use crate::events::ReloadEvent;
 use crate::guard;
-use crate::manifest::Manifest;
+use crate::inner::{unload_with, BundleRecord, Lifecycle};
+use crate::load::check_declared;
 use crate::registry::{Registration, Retired};
-use crate::runtime::{check_declared, unload_with, BundleRecord, Lifecycle, Runtime};
+use crate::runtime::Runtime;
 use crossbeam_epoch as epoch;
-use polyplug_abi::{Handle, LogLevel, ReloadPhase, Str};
+use polyplug_abi::{Handle, LogLevel, ReloadPhase};
+use polyplug_loader::Manifest;
 use std::ffi::c_void;
 
 pub use crate::runtime::BundleId;
@@ -25,55 +28,6 @@ pub use crate::runtime::BundleId;
 pub struct UnloadOptions {
     /// Unload the dependents first (transitively) instead of refusing.
     pub cascade: bool,
-}
-
-/// One phase of a reload, as [`crate::RuntimeBuilder::on_reload`] reports it.
-#[derive(Debug)]
-pub struct ReloadEvent<'a> {
-    /// The bundle.
-    pub bundle: BundleId,
-    /// Its name.
-    pub name: &'a str,
-    /// The phase.
-    pub phase: ReloadPhase,
-    /// Why it failed (only with [`ReloadPhase::Failed`]).
-    pub error: Option<&'a Error>,
-}
-
-/// A Rust reload observer.
-pub type ReloadCallback = Box<dyn Fn(&ReloadEvent<'_>) + Send + Sync>;
-
-/// Where reload phases go.
-#[derive(Default)]
-pub(crate) enum ReloadSink {
-    #[default]
-    None,
-    Rust(ReloadCallback),
-    C {
-        f: unsafe extern "C" fn(*mut c_void, u64, *const Str, u32, *const Str),
-        user: *mut c_void,
-    },
-}
-
-// SAFETY: a C host hands us `user` for calls from any thread (documented on RuntimeConfig).
-unsafe impl Send for ReloadSink {}
-// SAFETY: as above.
-unsafe impl Sync for ReloadSink {}
-
-impl ReloadSink {
-    pub(crate) fn emit(&self, e: &ReloadEvent<'_>) {
-        match self {
-            ReloadSink::None => {}
-            ReloadSink::Rust(f) => f(e),
-            ReloadSink::C { f, user } => {
-                let message = e.error.map(|e| e.to_string()).unwrap_or_default();
-                let (name, message) = (Str::new(e.name), Str::new(&message));
-                // A panic cannot unwind out of an `extern "C"` callback; nothing to catch here.
-                // SAFETY: the host's callback, with views valid for the call.
-                unsafe { f(*user, e.bundle, &name, e.phase as u32, &message) };
-            }
-        }
-    }
 }
 
 /// Old code that has been unpublished and waits to be released.

@@ -5,25 +5,16 @@ use crate::config::RuntimeBuilder;
 use crate::contract::{ContractInfo, ContractKey, ContractRef};
 use crate::error::{ErrorKind, Result};
 use crate::guard;
-use crate::host_api::{self, Transaction};
-use crate::lifecycle::ReloadSink;
-use crate::loader::LoaderEntry;
+use crate::host_api;
+pub use crate::inner::BundleId;
+use crate::inner::{unload_with, Inner};
 use crate::log::LogFunnel;
-use crate::registry::{Registration, Registry, HOST_OWNER};
+use crate::registry::{Registration, HOST_OWNER};
 use crossbeam_epoch as epoch;
-use polyplug_abi::{
-    BundleInfo, Handle, HostApi, Interface, LoaderVtable, LogLevel, Status, Str, Version,
-};
-use polyplug_loader::{LoaderTable, Manifest};
-use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use polyplug_abi::{Handle, HostApi, Interface, LogLevel, Status, Version};
+use polyplug_loader::Manifest;
 use std::ffi::c_void;
 use std::marker::PhantomData;
-use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
-
-/// Identifies a loaded bundle. Never reused within one runtime.
-pub type BundleId = u64;
 
 /// A registered provider, as [`Runtime::providers`] reports it.
 #[derive(Clone, Debug)]
@@ -49,167 +40,10 @@ pub struct LoadedBundle {
     pub providers: Vec<Handle>,
 }
 
-pub(crate) struct BundleRecord {
-    pub(crate) manifest: Manifest,
-    pub(crate) loader: Arc<LoaderEntry>,
-    pub(crate) state: *mut c_void,
-    pub(crate) handles: Vec<Handle>,
-}
-
-// SAFETY: `state` is the loader's per-bundle pointer; loaders promise it may be released from
-// any thread (docs/ABI.md).
-unsafe impl Send for BundleRecord {}
-
-#[derive(Default)]
-pub(crate) struct Lifecycle {
-    pub(crate) loaders: HashMap<String, Arc<LoaderEntry>>,
-    pub(crate) bundles: BTreeMap<BundleId, BundleRecord>,
-    /// Names of bundles unpublished but not yet released (an unload waiting for calls).
-    pub(crate) unloading: HashSet<String>,
-    pub(crate) next_bundle: BundleId,
-}
-
-/// The shared state behind a [`Runtime`] and its host table.
-pub(crate) struct Inner {
-    pub(crate) host_api: HostApi,
-    pub(crate) registry: Registry,
-    pub(crate) log: LogFunnel,
-    pub(crate) hot_reload: bool,
-    pub(crate) call_arena_size: usize,
-    pub(crate) reload_sink: ReloadSink,
-    lifecycle: Mutex<Lifecycle>,
-}
-
-thread_local! {
-    /// The runtime whose lifecycle lock this thread holds, to refuse re-entrant loads from a
-    /// plugin's init instead of deadlocking.
-    static HOLDING: Cell<usize> = const { Cell::new(0) };
-}
-
-pub(crate) struct LifecycleGuard<'a> {
-    pub(crate) state: MutexGuard<'a, Lifecycle>,
-}
-
-impl Drop for LifecycleGuard<'_> {
-    fn drop(&mut self) {
-        HOLDING.with(|h| h.set(0));
-    }
-}
-
-impl Inner {
-    pub(crate) fn lifecycle(&self) -> Result<LifecycleGuard<'_>> {
-        let me = self as *const Inner as usize;
-        if HOLDING.with(|h| h.get()) == me {
-            return Err(ErrorKind::InvalidArgument(
-                "bundles and loaders cannot be added from inside a plugin's init".into(),
-            )
-            .into());
-        }
-        // A panic in a loader is caught at the vtable boundary, so a poisoned lock still
-        // guards consistent state.
-        let state = self.lifecycle.lock().unwrap_or_else(|p| p.into_inner());
-        HOLDING.with(|h| h.set(me));
-        Ok(LifecycleGuard { state })
-    }
-
-    /// The interface and revision word of a live provider: the cached path's raw material.
-    /// Takes no lock and does not pin the epoch.
-    #[inline]
-    pub(crate) fn cached(&self, h: Handle) -> Option<(*const Interface, *const u32)> {
-        let (iface, revision, _) = self.registry.resolve_cached(h)?;
-        Some((iface, revision.as_ptr() as *const u32))
-    }
-
-    /// Writes a live provider's interface (and, when asked, its revision word) to
-    /// out-parameters: `resolve` of the host table and of the C API. Returns `Ok` or
-    /// `StaleHandle`, leaving the out-parameters untouched on failure.
-    ///
-    /// # Safety
-    /// `out_iface` must be writable; `out_revision` null or writable.
-    pub(crate) unsafe fn write_cached(
-        &self,
-        h: Handle,
-        out_iface: *mut *const Interface,
-        out_revision: *mut *const u32,
-    ) -> Status {
-        let Some((iface, revision)) = self.cached(h) else {
-            return Status::StaleHandle;
-        };
-        // SAFETY: writable, as the caller guarantees; `out_revision` is optional.
-        unsafe {
-            out_iface.write(iface);
-            if !out_revision.is_null() {
-                out_revision.write(revision);
-            }
-        }
-        Status::Ok
-    }
-
-    /// The guarded call by handle: pins the provider for the call (safe against a concurrent
-    /// reload or unload) and calls function `func`. Pin-free lookup; no lock.
-    ///
-    /// # Safety
-    /// `args`, `ret` and `ctx` must be valid for that function, as for any contract call.
-    #[inline]
-    pub(crate) unsafe fn call_guarded(
-        &self,
-        h: Handle,
-        func: u32,
-        args: *const c_void,
-        ret: *mut c_void,
-        ctx: *mut polyplug_abi::CallCtx,
-    ) -> u32 {
-        let _section = guard::enter();
-        let Some((iface, _, _)) = self.registry.resolve_cached(h) else {
-            return Status::StaleHandle.raw();
-        };
-        // SAFETY: inside the section the retired interface is not freed (see `guard`).
-        let iface = unsafe { &*iface };
-        // SAFETY: the runtime's validated copy; `func` is range-checked by `func`.
-        match unsafe { iface.func(func) } {
-            // SAFETY: forwarded to the caller.
-            Some(f) => unsafe { f(iface.provider, args, ret, ctx) },
-            None => Status::InvalidArgument.raw(),
-        }
-    }
-
-    pub(crate) fn log_with(&self, level: LogLevel, message: impl FnOnce() -> String) {
-        if self.log.enabled(level as u32) {
-            self.log.deliver(level, "polyplug", &message());
-        }
-    }
-}
-
-/// Writes a `find_all` answer into a caller's buffer (shared by the host table and the C API).
-///
-/// # Safety
-/// `out` must hold `capacity` handles (or be null with `capacity == 0`) and `count` must be
-/// writable.
-pub(crate) unsafe fn write_find_all(
-    rt: &Inner,
-    key: ContractKey<'_>,
-    min: &Version,
-    out: *mut Handle,
-    capacity: usize,
-    count: *mut usize,
-) -> u32 {
-    let guard = epoch::pin();
-    // `out == NULL && capacity == 0` asks only for the count: not a failure.
-    let counting = out.is_null() && capacity == 0;
-    let mut n = 0usize;
-    rt.registry.find_all_with(key, min, &guard, |h| {
-        if n < capacity {
-            // SAFETY: `n < capacity` slots of `out` are writable.
-            unsafe { out.add(n).write(h) };
-        }
-        n += 1;
-    });
-    // SAFETY: `count` is writable.
-    unsafe { count.write(n) };
-    if n > capacity && !counting {
-        Status::BufferTooSmall.raw()
-    } else {
-        Status::Ok.raw()
+impl RuntimeBuilder {
+    /// Creates the runtime.
+    pub fn build(self) -> Result<Runtime> {
+        Runtime::from_builder(self)
     }
 }
 
@@ -233,17 +67,13 @@ impl Runtime {
     }
 
     pub(crate) fn from_builder(b: RuntimeBuilder) -> Result<Runtime> {
-        let mut inner = Box::new(Inner {
-            host_api: host_api::table(b.max_log_level),
-            registry: Registry::new(),
-            log: LogFunnel::new(b.max_log_level, b.sink),
-            hot_reload: b.hot_reload,
-            call_arena_size: b.call_arena_size,
-            reload_sink: b.reload_sink,
-            lifecycle: Mutex::new(Lifecycle::default()),
-        });
-        // The table reaches the runtime through `context`; the box gives it a stable address.
-        inner.host_api.context = &*inner as *const Inner as *mut c_void;
+        let inner = Inner::new(
+            host_api::table(b.max_log_level),
+            LogFunnel::new(b.max_log_level, b.sink),
+            b.hot_reload,
+            b.call_arena_size,
+            b.reload_sink,
+        );
         let rt = Runtime { inner };
         if b.native_loader {
             rt.add_loader_table(polyplug_native::table())?;
@@ -273,249 +103,6 @@ impl Runtime {
     /// Sends a record through the runtime's log funnel.
     pub fn log(&self, level: LogLevel, target: &str, message: &str) {
         self.inner.log.log(level, target, message);
-    }
-
-    /// Adds a loader by its vtable. The runtime copies the table.
-    ///
-    /// # Safety
-    /// `vtable` must be null or valid, and the functions and state it names must stay valid
-    /// until the runtime is dropped.
-    pub unsafe fn add_loader(&self, vtable: *const LoaderVtable) -> Result<()> {
-        // SAFETY: forwarded to the caller.
-        let entry = unsafe { LoaderEntry::new(vtable, None) }?;
-        // A refused table stays the caller's (it may share its state with a registered one,
-        // the same loader added twice): it must not be destroyed here.
-        self.insert_loader(entry, LoaderEntry::disown)
-    }
-
-    /// Adds a loader built with the loader kit (`polyplug-loader`), taking ownership of it:
-    /// the runtime destroys it when dropped, or at once if it is refused.
-    pub fn add_loader_table(&self, table: LoaderTable) -> Result<()> {
-        // SAFETY: the kit's table and its state live until `destroy`, which now only the
-        // runtime calls (or `table`'s drop, if the table is refused).
-        let entry = unsafe { LoaderEntry::new(table.as_ptr(), None) }?;
-        // Refused, the entry gives the table back and `table`'s drop destroys it, once.
-        self.insert_loader(entry, LoaderEntry::disown)?;
-        let _ = table.into_raw();
-        Ok(())
-    }
-
-    /// Adds a loader from a library exporting `pp_loader_entry`. The table the entry hands out
-    /// belongs to the runtime: it is destroyed when the runtime is dropped, or at once if the
-    /// loader is refused (an invalid table, or a name already taken).
-    pub fn add_loader_library(&self, path: impl AsRef<Path>) -> Result<()> {
-        let entry = LoaderEntry::from_library(path.as_ref())?;
-        self.insert_loader(entry, drop)
-    }
-
-    /// Registers a validated loader, or hands it to `refused` (which disowns or destroys it)
-    /// and says why.
-    fn insert_loader(&self, entry: LoaderEntry, refused: impl FnOnce(LoaderEntry)) -> Result<()> {
-        let mut lc = match self.inner.lifecycle() {
-            Ok(lc) => lc,
-            Err(e) => {
-                refused(entry);
-                return Err(e);
-            }
-        };
-        if lc.state.loaders.contains_key(&entry.name) {
-            let e = ErrorKind::LoaderAlreadyExists {
-                name: entry.name.clone(),
-            };
-            refused(entry);
-            return Err(e.into());
-        }
-        self.inner
-            .log_with(LogLevel::Debug, || format!("loader `{}` added", entry.name));
-        lc.state.loaders.insert(entry.name.clone(), Arc::new(entry));
-        Ok(())
-    }
-
-    /// Names of the registered loaders.
-    pub fn loaders(&self) -> Vec<String> {
-        match self.inner.lifecycle() {
-            Ok(lc) => lc.state.loaders.keys().cloned().collect(),
-            Err(_) => Vec::new(),
-        }
-    }
-
-    /// Loads the bundle in directory `dir`: reads `bundle.toml`, checks its requirements, runs
-    /// its loader, checks that what it registered is what it declared, and registers all its
-    /// providers at once. On any failure nothing stays registered or loaded.
-    pub fn load_bundle(&self, dir: impl AsRef<Path>) -> Result<BundleId> {
-        let manifest = Manifest::read(dir.as_ref())?;
-        let mut lc = self.inner.lifecycle()?;
-        if lc
-            .state
-            .bundles
-            .values()
-            .any(|b| b.manifest.name == manifest.name)
-        {
-            return Err(ErrorKind::BundleAlreadyLoaded {
-                name: manifest.name,
-            }
-            .into());
-        }
-        if lc.state.unloading.contains(&manifest.name) {
-            return Err(ErrorKind::BundleUnloading {
-                name: manifest.name,
-            }
-            .into());
-        }
-        let loader = lc
-            .state
-            .loaders
-            .get(&manifest.loader)
-            .cloned()
-            .ok_or_else(|| ErrorKind::UnknownLoader {
-                bundle: manifest.name.clone(),
-                loader: manifest.loader.clone(),
-            })?;
-        self.check_requirements(&manifest)?;
-        let (state, mut txn) = self.run_loader(&loader, &manifest, None)?;
-        let unload = |state| unload_with(&self.inner, &loader, &manifest.name, state);
-        if let Err(e) = check_declared(&manifest, &txn) {
-            unload(state);
-            return Err(e);
-        }
-        let id = lc.state.next_bundle + 1;
-        let regs = std::mem::take(&mut txn.pending)
-            .into_iter()
-            .map(|provider| Registration {
-                provider,
-                priority: manifest.priority,
-            })
-            .collect();
-        let handles = match self.inner.registry.commit(id, &manifest.name, regs) {
-            Ok(h) => h,
-            Err(e) => {
-                unload(state);
-                return Err(e);
-            }
-        };
-        lc.state.next_bundle = id;
-        self.inner.log_with(LogLevel::Info, || {
-            format!(
-                "bundle `{}` {} loaded with {} provider(s)",
-                manifest.name,
-                manifest.version,
-                handles.len()
-            )
-        });
-        lc.state.bundles.insert(
-            id,
-            BundleRecord {
-                manifest,
-                loader,
-                state,
-                handles,
-            },
-        );
-        Ok(id)
-    }
-
-    /// Fails unless every contract the manifest requires has a provider.
-    pub(crate) fn check_requirements(&self, manifest: &Manifest) -> Result<()> {
-        let guard = epoch::pin();
-        for r in &manifest.requires {
-            if self
-                .inner
-                .registry
-                .find(r.key(), &r.version, &guard)
-                .is_none()
-            {
-                return Err(ErrorKind::MissingDependency {
-                    bundle: manifest.name.clone(),
-                    contract: r.to_string(),
-                }
-                .into());
-            }
-        }
-        Ok(())
-    }
-
-    /// Runs a loader's `load` (or, with the old bundle state, its `reload` when it has one)
-    /// through its vtable; returns its new bundle state and the transaction.
-    pub(crate) fn run_loader(
-        &self,
-        loader: &LoaderEntry,
-        m: &Manifest,
-        old: Option<*mut c_void>,
-    ) -> Result<(*mut c_void, Transaction)> {
-        let utf8 = |p: &Path| {
-            p.to_str().map(str::to_owned).ok_or_else(|| {
-                ErrorKind::InvalidArgument(format!("path {} is not UTF-8", p.display()))
-            })
-        };
-        let (dir, entry) = (utf8(&m.dir)?, utf8(&m.entry)?);
-        let info = BundleInfo {
-            struct_size: std::mem::size_of::<BundleInfo>() as u32,
-            flags: 0,
-            name: Str::new(&m.name),
-            version: m.version,
-            dir: Str::new(&dir),
-            entry: Str::new(&entry),
-            manifest: Str::new(&m.text),
-        };
-        let mut txn = Transaction::new(&m.name);
-        let mut cx = CallContext::new(self.inner.call_arena_size, self.host_api())?;
-        let mut state: *mut c_void = std::ptr::null_mut();
-        let vt = &loader.vtable;
-        let raw = match (old, vt.reload, vt.load) {
-            // SAFETY: the loader's validated vtable, called with pointers that live for the
-            // call; `old` is this loader's state for the bundle.
-            (Some(old), Some(reload), _) => unsafe {
-                reload(
-                    vt.state,
-                    self.host_api(),
-                    &info,
-                    old,
-                    txn.as_registrar(),
-                    &mut state,
-                    cx.begin(),
-                )
-            },
-            // A loader without `reload` reloads by loading the bundle afresh.
-            // SAFETY: as above.
-            (_, _, Some(load)) => unsafe {
-                load(
-                    vt.state,
-                    self.host_api(),
-                    &info,
-                    txn.as_registrar(),
-                    &mut state,
-                    cx.begin(),
-                )
-            },
-            _ => return Err(ErrorKind::InvalidArgument("loader without load".into()).into()),
-        };
-        let status = Status::from_raw(raw);
-        let failed = match (status, txn.error.take()) {
-            (Status::Ok, None) => None,
-            (_, Some(e)) => Some(e),
-            (s, None) => Some(
-                ErrorKind::LoaderFailed {
-                    loader: loader.name.clone(),
-                    bundle: m.name.clone(),
-                    status: s,
-                    message: cx
-                        .error_message()
-                        .unwrap_or_else(|| s.description().to_string_lossy().into_owned()),
-                }
-                .into(),
-            ),
-        };
-        if let Some(e) = failed {
-            if status == Status::Ok {
-                // The loader succeeded but a registration was refused: release what it loaded.
-                unload_with(&self.inner, loader, &m.name, state);
-            }
-            self.inner.log_with(LogLevel::Warn, || {
-                format!("bundle `{}` failed to load: {e}", m.name)
-            });
-            return Err(e);
-        }
-        Ok((state, txn))
     }
 
     /// Number of loaded bundles.
@@ -791,50 +378,6 @@ impl Runtime {
                 .unwrap_or_else(|| status.description().to_string_lossy().into_owned()),
         }
         .into())
-    }
-}
-
-/// Checks that a transaction registered exactly the contracts the manifest declares.
-pub(crate) fn check_declared(m: &Manifest, txn: &Transaction) -> Result<()> {
-    let registered: Vec<ContractRef> = txn.pending.iter().map(|p| p.contract.as_ref()).collect();
-    let missing: Vec<String> = m
-        .provides
-        .iter()
-        .filter(|d| !registered.contains(d))
-        .map(|d| d.to_string())
-        .collect();
-    let mut unexpected: Vec<String> = registered
-        .iter()
-        .filter(|r| !m.provides.contains(r))
-        .map(|r| r.to_string())
-        .collect();
-    unexpected.dedup();
-    if missing.is_empty() && unexpected.is_empty() {
-        Ok(())
-    } else {
-        Err(ErrorKind::ProvidersMismatch {
-            bundle: m.name.clone(),
-            missing,
-            unexpected,
-        }
-        .into())
-    }
-}
-
-/// Releases a bundle through its loader, logging (not propagating) a failure.
-pub(crate) fn unload_with(inner: &Inner, loader: &LoaderEntry, bundle: &str, state: *mut c_void) {
-    let Some(unload) = loader.vtable.unload else {
-        return;
-    };
-    // SAFETY: `state` came from this loader's `load` and is released exactly once.
-    let status = Status::from_raw(unsafe { unload(loader.vtable.state, state) });
-    if status != Status::Ok {
-        inner.log_with(LogLevel::Warn, || {
-            format!(
-                "loader `{}` failed to unload `{bundle}`: {status:?}",
-                loader.name
-            )
-        });
     }
 }
 

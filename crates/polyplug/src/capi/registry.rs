@@ -2,7 +2,8 @@
 
 use super::{c_str, fail, fail_with, guarded, non_null};
 use crate::contract::ContractKey;
-use crate::runtime::{write_find_all, Runtime};
+use crate::inner::write_find_all;
+use crate::runtime::Runtime;
 use polyplug_abi::{contract_id, Handle, Interface, Status, Version};
 use std::ffi::c_char;
 

@@ -1,7 +1,8 @@
 //! C API: runtime creation, loaders and bundles.
 
 use super::{c_str, fail, fail_with, guarded, non_null};
-use crate::lifecycle::{ReloadSink, UnloadOptions};
+use crate::events::ReloadSink;
+use crate::lifecycle::UnloadOptions;
 use crate::log::Sink;
 use crate::runtime::Runtime;
 use polyplug_abi::{ext, HostApi, LoaderVtable, LogLevel, RuntimeConfig, Status};

@@ -4,8 +4,10 @@ use crate::contract::ContractInfo;
 use crate::error::{Error, ErrorKind};
 use polyplug_abi::{ext, ContractFn, Handle, Interface};
 
-/// Who registered a provider: a bundle, or the host itself.
-pub type OwnerId = u64;
+/// Identifies a loaded bundle. Never reused within one runtime.
+pub type BundleId = u64;
+/// Who registered a provider: a bundle (its [`BundleId`]), or the host ([`HOST_OWNER`]).
+pub type OwnerId = BundleId;
 /// The owner id of host-registered providers.
 pub const HOST_OWNER: OwnerId = 0;
 

@@ -12,7 +12,7 @@ mod entry;
 mod slots;
 mod snapshot;
 
-pub use entry::{OwnerId, HOST_OWNER};
+pub use entry::{BundleId, OwnerId, HOST_OWNER};
 pub(crate) use entry::{PendingProvider, ProviderEntry};
 
 use crate::contract::ContractKey;
