@@ -1,7 +1,8 @@
 //! Builds the fixture plugins once per build of the testkit, into `OUT_DIR/fixtures`:
 //!
 //! * the Rust fixtures (`tests/fixtures/rust-plugin`, raw ABI; `tests/fixtures/guest-plugin`,
-//!   written with `polyplug-guest`) and the runtime's cdylib, by a nested
+//!   written with `polyplug-guest`; `tests/fixtures/table-loader`, a loader library written
+//!   with `polyplug-loader`) and the runtime's cdylib, by a nested
 //!   `cargo build` (profile `fixture`) with its own target directory, because a cdylib cannot
 //!   be a normal dependency of a test;
 //! * every `tests/fixtures/c/*.c`, as a shared library `lib<stem>.so`.
@@ -77,6 +78,7 @@ const STRIP_PREFIXES: &[&str] = &["CARGO_CFG_", "CARGO_FEATURE_", "CARGO_PKG_", 
 fn build_rust_fixture(workspace: &Path, out_dir: &Path, fixtures: &Path) {
     let fixture_src = workspace.join("tests/fixtures/rust-plugin");
     let guest_src = workspace.join("tests/fixtures/guest-plugin");
+    let table_src = workspace.join("tests/fixtures/table-loader");
     for watched in [
         fixture_src.join("src"),
         fixture_src.join("Cargo.toml"),
@@ -84,6 +86,8 @@ fn build_rust_fixture(workspace: &Path, out_dir: &Path, fixtures: &Path) {
         guest_src.join("src"),
         guest_src.join("build.rs"),
         guest_src.join("Cargo.toml"),
+        table_src.join("src"),
+        table_src.join("Cargo.toml"),
         workspace.join("tests/fixtures/wit"),
         workspace.join("crates/polyplug-guest/src"),
         workspace.join("crates/polyplug-guest/Cargo.toml"),
@@ -118,6 +122,8 @@ fn build_rust_fixture(workspace: &Path, out_dir: &Path, fixtures: &Path) {
             "-p",
             "polyplug-fixture-guest",
             "-p",
+            "polyplug-fixture-table-loader",
+            "-p",
             "polyplug",
         ])
         .arg("--manifest-path")
@@ -147,7 +153,11 @@ fn build_rust_fixture(workspace: &Path, out_dir: &Path, fixtures: &Path) {
     }
 
     let profile_dir = target_dir.join(&target).join(PROFILE);
-    for stem in ["polyplug_fixture_rust", "polyplug_fixture_guest"] {
+    for stem in [
+        "polyplug_fixture_rust",
+        "polyplug_fixture_guest",
+        "polyplug_fixture_table_loader",
+    ] {
         let lib = dll_name(stem);
         install(&profile_dir.join(&lib), &fixtures.join(&lib));
     }

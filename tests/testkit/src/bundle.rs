@@ -1,4 +1,5 @@
-//! Writing bundles: a directory with a `bundle.toml` and a private copy of a library.
+//! Writing bundles: a directory with a `bundle.toml` and a private copy of a library (or a
+//! script, for loaders other than `native`), plus any other files the bundle needs.
 //!
 //! Each bundle gets its own copy of the library file (never a symlink): the dynamic loader
 //! identifies a library by its file, so only a distinct file gives each bundle its own statics
@@ -39,6 +40,9 @@ pub struct BundleSpec {
     extra: Vec<String>,
     library: Library,
     library_name: Option<String>,
+    /// Name the code file with `entry` (a script) rather than `library`.
+    script: bool,
+    files: Vec<(String, Vec<u8>)>,
     raw_manifest: Option<String>,
 }
 
@@ -56,6 +60,8 @@ impl BundleSpec {
             extra: Vec::new(),
             library: Library::Copy(rust_fixture()),
             library_name: None,
+            script: false,
+            files: Vec::new(),
             raw_manifest: None,
         }
     }
@@ -131,6 +137,22 @@ impl BundleSpec {
         self
     }
 
+    /// Makes the bundle's code a script: `bytes` written as `file_name`, which the manifest
+    /// names with `entry` (for loaders other than `native`).
+    pub fn script(mut self, file_name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> BundleSpec {
+        self.library = Library::Bytes(bytes.into());
+        self.library_name = Some(file_name.into());
+        self.script = true;
+        self
+    }
+
+    /// Writes one more file into the bundle, at `path` relative to its directory (parent
+    /// directories are created): a WIT file, data a loader reads...
+    pub fn file(mut self, path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> BundleSpec {
+        self.files.push((path.into(), bytes.into()));
+        self
+    }
+
     /// Writes `text` as `bundle.toml` verbatim instead of the generated manifest.
     pub fn raw_manifest(mut self, text: impl Into<String>) -> BundleSpec {
         self.raw_manifest = Some(text.into());
@@ -161,7 +183,8 @@ impl BundleSpec {
         let _ = writeln!(out, "name = {}", toml_string(&self.name));
         let _ = writeln!(out, "version = {}", toml_string(&self.version));
         let _ = writeln!(out, "loader = {}", toml_string(&self.loader));
-        let _ = writeln!(out, "library = {}", toml_string(&self.library_file_name()));
+        let key = if self.script { "entry" } else { "library" };
+        let _ = writeln!(out, "{key} = {}", toml_string(&self.library_file_name()));
         let _ = writeln!(out, "priority = {}", self.priority);
         let _ = writeln!(out, "provides = {}", toml_array(&self.provides));
         let _ = writeln!(out, "requires = {}", toml_array(&self.requires));
@@ -209,6 +232,24 @@ impl Bundle {
         std::fs::rename(&tmp, &self.library).expect("renaming the new library over the old");
     }
 
+    /// Replaces the file at `path` (relative to the bundle directory) with `bytes`, through a
+    /// new file renamed over it, so a concurrent reader sees the old file or the new one.
+    ///
+    /// # Panics
+    /// When the file cannot be written or renamed.
+    pub fn replace_file(&self, path: &str, bytes: impl AsRef<[u8]>) {
+        let target = self.path().join(path);
+        let tmp = target.with_extension("next");
+        write(&tmp, bytes.as_ref());
+        std::fs::rename(&tmp, &target).unwrap_or_else(|e| {
+            panic!(
+                "cannot rename {} to {}: {e}",
+                tmp.display(),
+                target.display()
+            )
+        });
+    }
+
     /// Keeps the directory alive beyond the guard, e.g. to move it into another owner.
     pub fn into_temp_dir(self) -> TempDir {
         self.dir
@@ -254,6 +295,14 @@ pub fn write_bundle(dir: &Path, spec: &BundleSpec) -> PathBuf {
         }
         Library::Bytes(bytes) => write(&library, bytes),
         Library::Absent => {}
+    }
+    for (path, bytes) in &spec.files {
+        let path = dir.join(path);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
+        }
+        write(&path, bytes);
     }
     write(&dir.join(MANIFEST_FILE), spec.manifest().as_bytes());
     library

@@ -1,14 +1,17 @@
 //! Test support shared by polyplug's integration tests and benches.
 //!
 //! * **Fixture libraries.** The build script compiles the Rust fixture plugin
-//!   (`tests/fixtures/rust-plugin`) and every C fixture (`tests/fixtures/c/*.c`) into one
-//!   directory; [`fixture_lib`] and [`rust_fixture`] find them there.
+//!   (`tests/fixtures/rust-plugin`), the table loader library (`tests/fixtures/table-loader`)
+//!   and every C fixture (`tests/fixtures/c/*.c`) into one directory; [`fixture_lib`],
+//!   [`rust_fixture`] and [`table_loader`] find them there.
 //! * **Bundles.** [`BundleSpec`] describes a bundle and [`make_bundle`] writes it to a fresh
 //!   temporary directory: a private copy of the library plus a `bundle.toml`. Malformed
 //!   manifests and broken libraries can be written on purpose.
 //! * **What the Rust fixture does**: its contract and init modes, as constants ([`counter`],
 //!   [`other`], [`modes`]), so tests do not repeat string literals; and what the guest fixture
 //!   ([`guest_fixture`]) answers ([`geometry`]).
+//! * **Table bundles** ([`table`]): bundles of the table loader, whose `answers.toml` says what
+//!   each function returns.
 //! * **Memory**: [`rss_kib`] for leak tests.
 //!
 //! This crate deliberately does not depend on the `polyplug` runtime, so that the runtime's
@@ -19,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 mod bundle;
 mod fixture;
+pub mod table;
 
 pub use bundle::{make_bundle, write_bundle, Bundle, BundleSpec, MANIFEST_FILE};
 pub use fixture::{counter, geometry, modes, other, reload};
@@ -89,6 +93,16 @@ pub const GUEST_FIXTURE: &str = "polyplug_fixture_guest";
 /// The path of the guest fixture plugin's library.
 pub fn guest_fixture() -> PathBuf {
     fixture_lib(GUEST_FIXTURE)
+}
+
+/// The library name of the table loader (`tests/fixtures/table-loader`), a loader library
+/// exporting `pp_loader_entry`; see [`table`].
+pub const TABLE_LOADER: &str = "polyplug_fixture_table_loader";
+
+/// The path of the table loader's library, for `Runtime::add_loader_library` or
+/// `pp_add_loader_library`.
+pub fn table_loader() -> PathBuf {
+    fixture_lib(TABLE_LOADER)
 }
 
 /// The resident set size of this process in KiB, from `VmRSS` in `/proc/self/status`.

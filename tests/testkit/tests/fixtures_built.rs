@@ -78,3 +78,18 @@ fn raw_manifests_and_raw_libraries_are_written_verbatim() {
     let text = fs::read_to_string(absent.manifest_path()).expect("manifest");
     assert!(text.contains("library = "), "{text}");
 }
+
+#[test]
+fn table_loader_is_built_and_table_bundles_are_written() {
+    use polyplug_testkit::table;
+    assert!(polyplug_testkit::table_loader().starts_with(fixture_dir()));
+    let bundle = table::bundle("answers", &table::answers(3));
+    let text = fs::read_to_string(bundle.manifest_path()).expect("read bundle.toml");
+    assert!(text.contains("loader = \"table\"\nentry = \"answers.toml\"\n"), "{text}");
+    let wit = fs::read_to_string(bundle.path().join(table::WIT_FILE)).expect("the WIT");
+    assert_eq!(wit, table::WIT);
+    let answers = bundle.path().join(table::ANSWERS_FILE);
+    assert!(fs::read_to_string(&answers).expect("answers").contains("big = 3\n"));
+    bundle.replace_file(table::ANSWERS_FILE, table::answers(4));
+    assert!(fs::read_to_string(&answers).expect("answers").contains("big = 4\n"));
+}
