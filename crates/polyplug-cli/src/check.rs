@@ -1,12 +1,12 @@
 //! `polyplug check <bundle-dir>`: does a bundle's manifest, WIT and library agree?
 //!
 //! 1. `bundle.toml` must parse and be valid (if it does not, nothing else can be checked).
-//! 2. The bundle's WIT is found and parsed. **Where the WIT is**: the `wit` option under
-//!    `[options]` in `bundle.toml`, a path or a list of paths relative to the bundle directory,
-//!    each a `.wit` file (one package) or a directory holding one package spread over its `.wit`
-//!    files; without the option, the bundle's `wit/` directory, where each `.wit` file is one
-//!    package and each subdirectory one package spread over its files. No WIT is a problem.
-//! 3. Every contract in `provides` must be an interface of that WIT, with the same version.
+//! 2. The bundle's WIT is found and parsed by the loader kit's [`Wit::read`], which collects
+//!    every problem. Where the WIT is: the top-level `wit` key of `bundle.toml` (a path or a list
+//!    of paths relative to the bundle directory), else the bundle's `wit/` directory; the rules
+//!    are in `polyplug_loader::wit` and docs/BUNDLE.md. No WIT is a problem.
+//! 3. Every contract in `provides` must be an interface of that WIT, with the same version
+//!    ([`Wit::check_provides`]).
 //! 4. The library is loaded into a fresh runtime (which also checks that it registers exactly
 //!    what `provides` declares), and every contract it registers is compared with the WIT:
 //!    the same functions in the same table order, the same signatures and type definitions, and
@@ -18,9 +18,10 @@
 use crate::load::{runtime, Loaded};
 use crate::{error_line, one_line, CliResult};
 use polyplug::Manifest;
-use polyplug_contract::{wit, CompiledContract, Contract, Function, Layout, Type};
+use polyplug_contract::{CompiledContract, Contract, Function, Layout, Type};
+use polyplug_loader::wit::Wit;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// Problems found so far.
@@ -44,24 +45,22 @@ pub(crate) fn run(dir: &Path, verbose: bool) -> CliResult<ExitCode> {
         manifest.entry.display()
     )];
 
-    let wit = wit_contracts(&manifest, &mut problems);
-    if let Some((sources, _)) = &wit {
-        let names: Vec<String> = sources.iter().map(|p| p.display().to_string()).collect();
+    let (wit, wit_problems) = Wit::read(&manifest);
+    for p in wit_problems {
+        problems.add(p.to_string());
+    }
+    if let Some(wit) = &wit {
+        let names: Vec<String> = wit
+            .sources
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         report.push(format!("wit: {}", names.join(", ")));
     }
-    let wit = wit.map(|(_, contracts)| contracts).unwrap_or_default();
-    for p in &manifest.provides {
-        match wit.get(&p.name) {
-            None => problems.add(format!(
-                "bundle.toml provides `{p}`, but no WIT interface defines `{}`{}",
-                p.name,
-                defined(&wit)
-            )),
-            Some(c) if c.version != p.version => problems.add(format!(
-                "bundle.toml provides `{p}`, but the WIT declares `{c}`"
-            )),
-            Some(_) => {}
-        }
+    // Without any WIT, every contract of `provides` is reported as not defined.
+    let wit = wit.unwrap_or_default();
+    for p in wit.check_provides(&manifest) {
+        problems.add(p.to_string());
     }
 
     let rt = runtime(verbose)?;
@@ -76,7 +75,7 @@ pub(crate) fn run(dir: &Path, verbose: bool) -> CliResult<ExitCode> {
             let loaded = Loaded { rt, bundle };
             for (_, info) in loaded.providers()? {
                 let lib = info.model.contract();
-                let Some(w) = wit.get(&lib.name) else {
+                let Some(w) = wit.contracts.get(&lib.name) else {
                     // Reported above: every registered contract is in `provides`.
                     continue;
                 };
@@ -108,111 +107,6 @@ pub(crate) fn run(dir: &Path, verbose: bool) -> CliResult<ExitCode> {
         if n == 1 { "" } else { "s" }
     );
     Ok(ExitCode::FAILURE)
-}
-
-/// `" (the WIT defines: a@1.0.0, ...)"`, or `" (the WIT defines none)"`.
-fn defined(wit: &BTreeMap<String, Contract>) -> String {
-    if wit.is_empty() {
-        return " (the WIT defines no interface)".into();
-    }
-    let all: Vec<String> = wit.values().map(ToString::to_string).collect();
-    format!(" (the WIT defines: {})", all.join(", "))
-}
-
-/// The WIT sources of the bundle and the contracts they define, by name; `None` (with the
-/// problem recorded) when there are none to read.
-fn wit_contracts(
-    m: &Manifest,
-    problems: &mut Problems,
-) -> Option<(Vec<PathBuf>, BTreeMap<String, Contract>)> {
-    let sources = wit_sources(m, problems)?;
-    let mut contracts = BTreeMap::new();
-    for src in &sources {
-        let parsed = if src.is_dir() {
-            wit::parse_dir(src)
-        } else {
-            wit::parse_file(src)
-        };
-        match parsed {
-            Err(e) => problems.add(e.to_string()),
-            Ok(cs) => {
-                for c in cs {
-                    if let Some(old) = contracts.get(&c.name) {
-                        problems.add(format!(
-                            "{}: interface `{}` is defined twice in the WIT (`{old}` and `{c}`)",
-                            src.display(),
-                            c.name
-                        ));
-                    } else {
-                        contracts.insert(c.name.clone(), c);
-                    }
-                }
-            }
-        }
-    }
-    Some((sources, contracts))
-}
-
-/// Where the bundle's WIT is (see the module docs).
-fn wit_sources(m: &Manifest, problems: &mut Problems) -> Option<Vec<PathBuf>> {
-    if let Some(opt) = m.options.get("wit") {
-        let paths: Vec<&str> = match opt {
-            v if v.as_str().is_some() => v.as_str().into_iter().collect(),
-            v if v
-                .as_array()
-                .is_some_and(|a| a.iter().all(|x| x.as_str().is_some())) =>
-            {
-                v.as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|x| x.as_str())
-                    .collect()
-            }
-            _ => {
-                problems.add(
-                    "bundle.toml: `wit` under [options] must be a path or a list of paths, relative to the bundle directory",
-                );
-                return None;
-            }
-        };
-        let mut out = Vec::new();
-        for p in paths {
-            let path = m.dir.join(p);
-            if path.exists() {
-                out.push(path);
-            } else {
-                problems.add(format!(
-                    "bundle.toml: the WIT path `{p}` under [options] does not exist ({})",
-                    path.display()
-                ));
-            }
-        }
-        return (!out.is_empty()).then_some(out);
-    }
-    let dir = m.dir.join("wit");
-    if !dir.is_dir() {
-        problems.add(format!(
-            "no WIT to check against: put the contracts' .wit files in {} or name them with `wit = \"path\"` under [options] in bundle.toml",
-            dir.display()
-        ));
-        return None;
-    }
-    let mut out: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_dir() || p.extension().is_some_and(|x| x == "wit"))
-            .collect(),
-        Err(e) => {
-            problems.add(format!("cannot read {}: {e}", dir.display()));
-            return None;
-        }
-    };
-    out.sort();
-    if out.is_empty() {
-        problems.add(format!("{} holds no .wit file", dir.display()));
-        return None;
-    }
-    Some(out)
 }
 
 /// Compares what the library registered with the WIT's contract of the same name.

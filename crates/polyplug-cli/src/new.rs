@@ -15,7 +15,7 @@
 //!   through the header's typed caller; a `Makefile` generates the header and builds both.
 //!
 //! Both get `wit/<name>.wit`, a `bundle.toml` naming the library where the build puts it (with
-//! `[options] wit = "wit"`, so `polyplug check` finds the contract) and a `.gitignore`.
+//! `wit = "wit"`, so `polyplug check` finds the contract) and a `.gitignore`.
 //!
 //! The polyplug checkout is `--polyplug-path`, by default the one this `polyplug` was built
 //! from. `new` refuses a name that is not valid, an existing directory that is not empty, and a
@@ -657,7 +657,8 @@ mod tests {
                 assert_eq!(m.name, name);
                 assert_eq!(m.provides.len(), 1);
                 assert_eq!(m.provides[0].to_string(), c.to_string());
-                assert_eq!(m.options.get("wit").and_then(|v| v.as_str()), Some("wit"));
+                assert_eq!(m.wit, [Path::new("/b/wit")]);
+                assert!(m.options.is_empty());
             }
         }
     }

@@ -255,7 +255,7 @@ fn check_reads_the_wit_named_in_the_manifest() {
         BundleSpec::new("c-counter")
             .provides(counter::PROVIDES)
             .provides(RELAY)
-            .extra_toml("[options]\nwit = [\"contracts/counter.wit\", \"contracts/relay.wit\"]"),
+            .extra_toml("wit = [\"contracts/counter.wit\", \"contracts/relay.wit\"]"),
     );
     write_wit(
         &b,
@@ -268,6 +268,24 @@ fn check_reads_the_wit_named_in_the_manifest() {
         stdout(&o).contains("contracts/counter.wit"),
         "{}",
         stdout(&o)
+    );
+
+    // A path the key names that does not exist is a problem, named as written.
+    let b = c_bundle(
+        BundleSpec::new("c-counter")
+            .provides(counter::PROVIDES)
+            .provides(RELAY)
+            .extra_toml("wit = \"contracts/nope.wit\""),
+    );
+    let o = polyplug([OsStr::new("check"), b.path().as_os_str()]);
+    assert!(!o.status.success());
+    assert_no_panic(&o);
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(
+            "polyplug: error: bundle.toml: the WIT path `contracts/nope.wit` does not exist ("
+        ),
+        "{err}"
     );
 }
 
@@ -338,6 +356,10 @@ fn check_reports_missing_wit_and_contracts_and_load_failures_together() {
         lines[0].starts_with(
             "polyplug: error: no WIT to check against: put the contracts' .wit files in "
         ),
+        "{err}"
+    );
+    assert!(
+        lines[0].ends_with(" or name them with `wit = \"path\"` in bundle.toml"),
         "{err}"
     );
     assert_eq!(
