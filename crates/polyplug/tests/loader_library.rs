@@ -448,7 +448,10 @@ fn unload_makes_handles_stale_and_the_loader_says_goodbye() {
     let h = find(&rt);
     let mut cx = rt.call_context().expect("context");
     assert_eq!(big(&rt, h, &mut cx), 1);
-    assert_eq!(count(&log, "loaded bundle `first` (1 contracts)"), 1);
+    assert_eq!(
+        count(&log, "loaded bundle `first`: test:table/answers@1.0.0"),
+        1
+    );
 
     rt.unload_bundle(id).expect("unload");
     let mut out = 0u64;
