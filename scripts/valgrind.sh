@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The lifecycle stress tests and the leak test under valgrind's memcheck, with small counts:
-# fails unless memcheck reports zero errors (invalid reads or writes, uses of uninitialised or
-# freed memory, definite leaks) and every test passes.
+# The lifecycle stress tests, the leak test, the loader-library tests and the C host that adds a
+# loader library under valgrind's memcheck, with small counts: fails unless memcheck reports zero
+# errors (invalid reads or writes, uses of uninitialised or freed memory, definite leaks) and
+# every test passes.
 #
 # The tests are built in debug, like the rest of the suite, and run one test at a time
 # (--test-threads=1); each stress test still runs its own caller threads, which valgrind
@@ -11,7 +12,8 @@
 # older ones refuse it and the runtime falls back to fences by itself); the tests print which
 # reader ran (`membarrier: true/false`). Counts can be raised through the usual variables, e.g.
 #   POLYPLUG_STRESS_RELOADS=500 ./scripts/valgrind.sh
-# Needs valgrind and python3.
+# The C loader host (tests/hosts/c/loader_host.c) runs under memcheck through its Rust test in
+# c_hosts.rs, which starts it under POLYPLUG_HOST_RUNNER. Needs valgrind, python3 and gcc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "error: valgrind is not installed" >&2; exit 1; }
@@ -25,6 +27,10 @@ export POLYPLUG_LEAK_WARMUP="${POLYPLUG_LEAK_WARMUP:-50}"
 # mapping (the leak test maps the library anew every cycle), so the test's RSS limit is lifted
 # here; memcheck's leak report (definite leaks are errors) is the leak check under valgrind.
 export POLYPLUG_LEAK_MAX_GROWTH_KIB="${POLYPLUG_LEAK_MAX_GROWTH_KIB:-1048576}"
+export POLYPLUG_LOADER_RELOADS="${POLYPLUG_LOADER_RELOADS:-5}"
+
+MEMCHECK=(valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
+    --errors-for-leak-kinds=definite --show-leak-kinds=definite)
 
 # The path of integration test `$1`'s executable, built if needed.
 test_exe() {
@@ -48,10 +54,13 @@ else:
 
 stress=$(test_exe stress)
 leak=$(test_exe leak)
+loader_library=$(test_exe loader_library)
+c_hosts=$(test_exe c_hosts)
 
 failed=()
-# memcheck LABEL [VAR=value...] -- EXE: one run of EXE under memcheck, with extra variables.
-memcheck() {
+# run LABEL [VAR=value...] -- COMMAND...: one run of COMMAND with extra variables, reported. The
+# test executables run one test at a time under memcheck.
+run() {
     local label=$1
     shift
     local vars=()
@@ -59,9 +68,7 @@ memcheck() {
     shift
     echo "== valgrind: $label"
     local start=$SECONDS rc=0
-    env "${vars[@]}" valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
-        --errors-for-leak-kinds=definite --show-leak-kinds=definite \
-        "$@" --test-threads=1 --nocapture || rc=$?
+    env "${vars[@]}" "$@" || rc=$?
     if [ "$rc" -eq 0 ]; then
         echo "== $label: no memcheck errors ($((SECONDS - start)) s)"
     else
@@ -70,9 +77,13 @@ memcheck() {
     fi
 }
 
-memcheck "stress" -- "$stress"
-memcheck "stress, fence fallback" POLYPLUG_NO_MEMBARRIER=1 -- "$stress"
-memcheck "leak" -- "$leak"
+run "stress" -- "${MEMCHECK[@]}" "$stress" --test-threads=1 --nocapture
+run "stress, fence fallback" POLYPLUG_NO_MEMBARRIER=1 -- "${MEMCHECK[@]}" "$stress" --test-threads=1 --nocapture
+run "leak" -- "${MEMCHECK[@]}" "$leak" --test-threads=1 --nocapture
+run "loader library" -- "${MEMCHECK[@]}" "$loader_library" --test-threads=1 --nocapture
+# The test itself runs natively; the host it builds runs under memcheck and exits 99 on errors.
+run "C loader host" POLYPLUG_HOST_RUNNER="${MEMCHECK[*]}" -- \
+    "$c_hosts" c_host_drives_a_loader_library --exact --nocapture
 
 if [ ${#failed[@]} -ne 0 ]; then
     echo "valgrind: failed: ${failed[*]}" >&2

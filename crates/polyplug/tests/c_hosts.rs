@@ -1,11 +1,16 @@
 //! The C API from real C and C++ programs: builds `tests/hosts/c/host.c` (C11) and
 //! `tests/hosts/cpp/host.cpp` (C++17) against the libpolyplug the testkit built, with the flags
 //! `polyplug-uninstalled.pc` gives (so this is also the pkg-config test), and runs each on a
-//! Rust and a C counter bundle. The hosts check everything themselves; here only their exit
-//! status counts, and their output is shown when it is not 0.
+//! Rust and a C counter bundle; and `tests/hosts/c/loader_host.c` on the table loader library
+//! and one of its bundles. The hosts check everything themselves; here only their exit status
+//! counts, and their output is shown when it is not 0.
+//!
+//! `POLYPLUG_HOST_RUNNER`, when set, is a command the hosts run under, e.g.
+//! `valgrind --error-exitcode=99` (`scripts/valgrind.sh`).
 
-use polyplug_testkit::{counter, fixture_lib, make_bundle, BundleSpec};
+use polyplug_testkit::{counter, fixture_lib, make_bundle, table, table_loader, BundleSpec};
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
@@ -202,12 +207,30 @@ fn run_host(exe: &Path, out_dir: &Path) {
             .provides("test:relay/relay@1.0.0")
             .priority(10),
     );
+    run(exe, [rust.path(), c.path()], out_dir);
+}
+
+/// The command that runs `exe`: under `POLYPLUG_HOST_RUNNER`'s command when it is set.
+fn host_command(exe: &Path) -> Command {
+    let runner = std::env::var("POLYPLUG_HOST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(program) => {
+            let mut cmd = Command::new(program);
+            cmd.args(words).arg(exe);
+            cmd
+        }
+        None => Command::new(exe),
+    }
+}
+
+/// Runs a host with `args` and fails with its output unless it exits with 0.
+fn run<I: IntoIterator<Item = A>, A: AsRef<OsStr>>(exe: &Path, args: I, out_dir: &Path) {
     // Output goes to files, so the host can never block on a full pipe while we wait.
     let (stdout_path, stderr_path) = (out_dir.join("stdout"), out_dir.join("stderr"));
     let create = |p: &Path| File::create(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    let mut cmd = Command::new(exe);
-    cmd.arg(rust.path())
-        .arg(c.path())
+    let mut cmd = host_command(exe);
+    cmd.args(args)
         // The rpath from the .pc file must find libpolyplug, not cargo's library path.
         .env_remove("LD_LIBRARY_PATH")
         // The Rust fixture's boom() panics on purpose; a backtrace would bury real failures.
@@ -218,7 +241,13 @@ fn run_host(exe: &Path, out_dir: &Path) {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
     let status = wait_with_timeout(&mut child, HOST_TIMEOUT);
-    let read = |p: &Path| fs::read_to_string(p).unwrap_or_else(|e| format!("<{e}>"));
+    // Lossy: a host's output is shown even when a bug made it print garbage.
+    let read = |p: &Path| {
+        fs::read(p).map_or_else(
+            |e| format!("<{e}>"),
+            |b| String::from_utf8_lossy(&b).into_owned(),
+        )
+    };
     let (stdout, stderr) = (read(&stdout_path), read(&stderr_path));
     match status {
         Some(s) if s.success() => {
@@ -280,6 +309,22 @@ fn cpp_host_drives_rust_and_c_plugins() {
         dir.path(),
     );
     run_host(&exe, dir.path());
+}
+
+#[test]
+fn c_host_drives_a_loader_library() {
+    let dir = temp_dir("polyplug-c-loader-host-");
+    let exe = build_host(
+        compiler("CC", "gcc"),
+        "-std=c11",
+        "tests/hosts/c/loader_host.c",
+        dir.path(),
+    );
+    // The host renames answers-next.toml over answers.toml before it reloads.
+    let bundle = make_bundle(
+        &table::spec("answers", &table::answers(1)).file("answers-next.toml", table::answers(2)),
+    );
+    run(&exe, [table_loader().as_path(), bundle.path()], dir.path());
 }
 
 #[test]
