@@ -5,7 +5,7 @@
 //! keyed by parameter name (default `[]`); the result is printed as pretty JSON (`null` for a
 //! function without one). The JSON mapping is `polyplug_contract::json`'s.
 
-use crate::load::load;
+use crate::load::{load, Setup};
 use crate::CliResult;
 use polyplug::serde_json::{self, Value};
 use polyplug::{ContractRef, Error, ErrorKind, Handle, Version};
@@ -16,11 +16,11 @@ pub(crate) fn run(
     contract: &str,
     function: &str,
     args: &str,
-    verbose: bool,
+    setup: &Setup,
 ) -> CliResult {
     let args: Value =
         serde_json::from_str(args).map_err(|e| format!("the arguments are not valid JSON: {e}"))?;
-    let loaded = load(dir, verbose)?;
+    let loaded = load(dir, setup)?;
     let handle = pick(&loaded, contract)?;
     let mut cx = loaded.rt.call_context()?;
     match loaded.rt.call_json(handle, function, &args, &mut cx) {

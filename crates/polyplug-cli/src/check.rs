@@ -15,7 +15,7 @@
 //! Every problem found is printed, one `polyplug: error: ...` line each, and the exit status is
 //! non-zero if there is any. A bundle that passes prints what was checked on stdout.
 
-use crate::load::{runtime, Loaded};
+use crate::load::{explain, runtime, Loaded, Setup};
 use crate::{error_line, one_line, CliResult};
 use polyplug::Manifest;
 use polyplug_contract::{CompiledContract, Contract, Function, Layout, Type};
@@ -34,7 +34,7 @@ impl Problems {
     }
 }
 
-pub(crate) fn run(dir: &Path, verbose: bool) -> CliResult<ExitCode> {
+pub(crate) fn run(dir: &Path, setup: &Setup) -> CliResult<ExitCode> {
     let manifest = Manifest::read(dir)?;
     let mut problems = Problems::default();
     let mut report = vec![format!(
@@ -63,9 +63,9 @@ pub(crate) fn run(dir: &Path, verbose: bool) -> CliResult<ExitCode> {
         problems.add(p.to_string());
     }
 
-    let rt = runtime(verbose)?;
+    let rt = runtime(setup)?;
     match rt.load_bundle(dir) {
-        Err(e) => problems.add(format!("the bundle does not load: {e}")),
+        Err(e) => problems.add(format!("the bundle does not load: {}", explain(e))),
         Ok(id) => {
             let bundle = rt
                 .bundles()

@@ -20,14 +20,14 @@
 //! The contracts come from what the library registered (the runtime's model of each
 //! descriptor), not from the manifest, so the output is what callers will see.
 
-use crate::load::load;
+use crate::load::{load, Setup};
 use crate::CliResult;
 use polyplug::model::{Contract, Type};
 use std::collections::HashSet;
 use std::path::Path;
 
-pub(crate) fn run(dir: &Path, verbose: bool) -> CliResult {
-    let loaded = load(dir, verbose)?;
+pub(crate) fn run(dir: &Path, setup: &Setup) -> CliResult {
+    let loaded = load(dir, setup)?;
     let m = &loaded.bundle.manifest;
     println!("bundle:      {} {}", m.name, m.version);
     if let Some(d) = &m.description {

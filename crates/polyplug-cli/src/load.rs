@@ -1,8 +1,16 @@
 //! Loading one bundle into a fresh runtime, as every bundle command does.
 
 use crate::CliResult;
-use polyplug::{ContractInfo, Handle, LoadedBundle, LogLevel, Runtime};
-use std::path::Path;
+use polyplug::{ContractInfo, Error, ErrorKind, Handle, LoadedBundle, LogLevel, Runtime};
+use std::path::{Path, PathBuf};
+
+/// How the bundle commands set up their runtime: the global options.
+pub(crate) struct Setup {
+    /// Log records to stderr.
+    pub(crate) verbose: bool,
+    /// Loader libraries to add (`--loader`), in order.
+    pub(crate) loaders: Vec<PathBuf>,
+}
 
 /// A runtime holding exactly one loaded bundle.
 pub(crate) struct Loaded {
@@ -21,10 +29,11 @@ impl Loaded {
     }
 }
 
-/// A runtime with the native loader; with `verbose`, its log records go to stderr.
-pub(crate) fn runtime(verbose: bool) -> CliResult<Runtime> {
+/// A runtime with the native loader and every `--loader` library; with `verbose`, its log
+/// records go to stderr.
+pub(crate) fn runtime(setup: &Setup) -> CliResult<Runtime> {
     let builder = Runtime::builder();
-    let builder = if verbose {
+    let builder = if setup.verbose {
         builder
             .max_log_level(LogLevel::Debug)
             .log_callback(|level, target, message| {
@@ -33,13 +42,29 @@ pub(crate) fn runtime(verbose: bool) -> CliResult<Runtime> {
     } else {
         builder
     };
-    Ok(builder.build()?)
+    let rt = builder.build()?;
+    for path in &setup.loaders {
+        rt.add_loader_library(path)
+            .map_err(|e| format!("--loader {}: {e}", path.display()))?;
+    }
+    Ok(rt)
+}
+
+/// A load failure as the user reads it: a bundle of a loader nobody registered says how to add
+/// one.
+pub(crate) fn explain(e: Error) -> String {
+    match e.kind() {
+        ErrorKind::UnknownLoader { .. } => {
+            format!("{e} (add its loader library with --loader <PATH>)")
+        }
+        _ => e.to_string(),
+    }
 }
 
 /// Loads the bundle in `dir` into a fresh runtime.
-pub(crate) fn load(dir: &Path, verbose: bool) -> CliResult<Loaded> {
-    let rt = runtime(verbose)?;
-    let id = rt.load_bundle(dir)?;
+pub(crate) fn load(dir: &Path, setup: &Setup) -> CliResult<Loaded> {
+    let rt = runtime(setup)?;
+    let id = rt.load_bundle(dir).map_err(explain)?;
     let bundle = rt
         .bundles()
         .into_iter()

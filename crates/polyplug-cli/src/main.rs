@@ -6,9 +6,16 @@
 //! polyplug check <bundle-dir>                                 bundle.toml, WIT and library agree
 //! polyplug demo [--calls N] [--output FILE]                   the log pipeline: C and Rust plugins filter a log
 //! polyplug new --lang rust|c <dir>                            a new plugin, its contract and its test
+//!
+//! global options:
+//!   -v, --verbose        print the runtime's log records to stderr
+//!   --loader <PATH>      add the loader library at PATH (one exporting `pp_loader_entry`)
+//!                        before the bundle loads; repeatable (inspect, call, check)
 //! ```
 //!
-//! Each command loads the bundle into a fresh runtime of its own. Failures are one line on
+//! Each command loads the bundle into a fresh runtime of its own, with the built-in native
+//! loader and every `--loader` library (e.g. `polyplug --loader libmy_loader.so call ...` for a
+//! bundle whose `loader` is the one that library provides). Failures are one line on
 //! stderr, `polyplug: error: ...`, and a non-zero exit status (2 for a command line that does
 //! not parse); `check` prints one such line per problem it finds. A panic inside the command is
 //! caught and reported the same way, never as a backtrace.
@@ -31,6 +38,10 @@ struct Cli {
     /// Print the runtime's log records (loads, unloads, warnings) to stderr.
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// Add the loader library at PATH (it exports `pp_loader_entry`) before the bundle loads,
+    /// for bundles of the loader it provides. Repeatable; for inspect, call and check.
+    #[arg(long = "loader", value_name = "PATH", global = true)]
+    loaders: Vec<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -109,16 +120,24 @@ pub(crate) fn error_line(message: &str) {
 }
 
 fn run(cli: Cli) -> CliResult<ExitCode> {
-    let verbose = cli.verbose;
+    let setup = load::Setup {
+        verbose: cli.verbose,
+        loaders: cli.loaders,
+    };
+    if !setup.loaders.is_empty()
+        && matches!(cli.command, Command::Demo { .. } | Command::New { .. })
+    {
+        return Err("--loader applies to inspect, call and check only".into());
+    }
     match cli.command {
-        Command::Inspect { bundle } => inspect::run(&bundle, verbose).map(|()| ExitCode::SUCCESS),
+        Command::Inspect { bundle } => inspect::run(&bundle, &setup).map(|()| ExitCode::SUCCESS),
         Command::Call {
             bundle,
             contract,
             function,
             args,
-        } => call::run(&bundle, &contract, &function, &args, verbose).map(|()| ExitCode::SUCCESS),
-        Command::Check { bundle } => check::run(&bundle, verbose),
+        } => call::run(&bundle, &contract, &function, &args, &setup).map(|()| ExitCode::SUCCESS),
+        Command::Check { bundle } => check::run(&bundle, &setup),
         Command::Demo { calls, output } => {
             demo::run(calls, output.as_deref()).map(|()| ExitCode::SUCCESS)
         }
