@@ -13,7 +13,6 @@
 
 use crate::tagged::{RawOption, RawResult};
 use crate::views::{Bytes, List, Str};
-use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
@@ -44,6 +43,14 @@ impl fmt::Display for Malformed {
 
 impl core::error::Error for Malformed {}
 
+/// Builds a failure's message out of line: the checks stay a compare and a branch where they
+/// are inlined, however many words their messages have.
+#[cold]
+#[inline(never)]
+fn fail(args: fmt::Arguments<'_>) -> Malformed {
+    Malformed(alloc::fmt::format(args))
+}
+
 /// The result of a check.
 pub type Checked<T> = Result<T, Malformed>;
 
@@ -56,7 +63,7 @@ pub fn bool_from(raw: u8) -> Checked<bool> {
     match raw {
         0 => Ok(false),
         1 => Ok(true),
-        x => Err(Malformed(format!("bool byte is {x} (must be 0 or 1)"))),
+        x => Err(fail(format_args!("bool byte is {x} (must be 0 or 1)"))),
     }
 }
 
@@ -64,7 +71,7 @@ pub fn bool_from(raw: u8) -> Checked<bool> {
 #[inline]
 pub fn char_from(raw: u32) -> Checked<char> {
     char::from_u32(raw)
-        .ok_or_else(|| Malformed(format!("char {raw:#x} is not a Unicode scalar value")))
+        .ok_or_else(|| fail(format_args!("char {raw:#x} is not a Unicode scalar value")))
 }
 
 /// An enum case index, checked against the enum's `count` cases.
@@ -85,7 +92,7 @@ pub fn enum_from<T>(raw: u32, cases: fn(u32) -> Option<T>, name: &str, count: us
 
 #[cold]
 fn bad_case(raw: u32, count: usize, name: &str) -> Malformed {
-    Malformed(format!(
+    fail(format_args!(
         "case index {raw} is out of range for enum `{name}` ({count} cases)"
     ))
 }
@@ -101,7 +108,7 @@ pub fn flags_from(bits: u64, count: usize, name: &str) -> Checked<u64> {
     if bits & !known == 0 {
         Ok(bits)
     } else {
-        Err(Malformed(format!(
+        Err(fail(format_args!(
             "flags `{name}` has unknown bits {:#x} set ({count} flags)",
             bits & !known
         )))
@@ -114,7 +121,7 @@ pub fn option_tag(raw: u8) -> Checked<bool> {
     match raw {
         0 => Ok(false),
         1 => Ok(true),
-        x => Err(Malformed(format!("option tag is {x} (must be 0 or 1)"))),
+        x => Err(fail(format_args!("option tag is {x} (must be 0 or 1)"))),
     }
 }
 
@@ -124,7 +131,7 @@ pub fn result_tag(raw: u8) -> Checked<bool> {
     match raw {
         0 => Ok(false),
         1 => Ok(true),
-        x => Err(Malformed(format!(
+        x => Err(fail(format_args!(
             "result tag is {x} (must be 0 for ok or 1 for err)"
         ))),
     }
@@ -146,7 +153,7 @@ pub fn view(
         return Ok(0);
     }
     if ptr.is_null() {
-        return Err(Malformed(format!(
+        return Err(fail(format_args!(
             "{what} view has a null pointer and length {len}"
         )));
     }
@@ -156,13 +163,13 @@ pub fn view(
     let bytes = match len.checked_mul(size) {
         Some(bytes) if bytes <= bound => bytes,
         _ => {
-            return Err(Malformed(format!(
+            return Err(fail(format_args!(
                 "{what} of length {len} is larger than the {bound}-byte bound"
             )))
         }
     };
     if (ptr as usize) & (align.max(1) - 1) != 0 {
-        return Err(Malformed(format!(
+        return Err(fail(format_args!(
             "{what} view at {ptr:p} is not aligned to {align} bytes"
         )));
     }
@@ -172,7 +179,7 @@ pub fn view(
 /// UTF-8 text from bytes.
 #[inline]
 pub fn utf8(bytes: &[u8]) -> Checked<&str> {
-    core::str::from_utf8(bytes).map_err(|e| Malformed(format!("string is not UTF-8: {e}")))
+    core::str::from_utf8(bytes).map_err(|e| fail(format_args!("string is not UTF-8: {e}")))
 }
 
 /// The string a view points to, borrowed.
@@ -353,7 +360,7 @@ mod tests {
             view(p, usize::MAX / 8, 8, 8, usize::MAX, "list")
                 .unwrap_err()
                 .0,
-            format!(
+            alloc::format!(
                 "list of length {} is larger than the {}-byte bound",
                 usize::MAX / 8,
                 isize::MAX

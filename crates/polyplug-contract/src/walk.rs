@@ -55,7 +55,7 @@
 mod read;
 mod write;
 
-pub use read::{EnumCase, FlagSet, ListRef, StructRef, Value, ValueRef};
+pub use read::{EnumCase, FlagSet, ListRef, Members, StructRef, Value, ValueRef};
 pub use write::{ListMut, StructMut, ValueMut};
 
 use std::fmt;
@@ -85,8 +85,13 @@ enum Seg {
 }
 
 /// A value that does not fit its type, or memory that breaks the ABI's rules, with where.
+///
+/// One pointer wide, so a walk's `Result` costs no more than its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WalkError {
+pub struct WalkError(Box<Failure>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Failure {
     kind: WalkErrorKind,
     message: String,
     /// Innermost segment first: each level pushes its own on the way out.
@@ -97,11 +102,11 @@ impl WalkError {
     /// A problem of `kind` at the current place.
     #[cold]
     pub fn new(kind: WalkErrorKind, message: impl Into<String>) -> WalkError {
-        WalkError {
+        WalkError(Box::new(Failure {
             kind,
             message: message.into(),
             rev_path: Vec::new(),
-        }
+        }))
     }
 
     /// A value that does not fit its type ([`WalkErrorKind::Mismatch`]).
@@ -112,19 +117,19 @@ impl WalkError {
 
     /// What kind of problem it is.
     pub fn kind(&self) -> WalkErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// What is wrong, without the path.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// Places the error inside the member called `name` (a record field, a parameter, a
     /// result's `ok`/`err`): its path gains `.name` in front.
     #[cold]
     pub fn in_field(mut self, name: &str) -> WalkError {
-        self.rev_path.push(Seg::Name(name.to_owned()));
+        self.0.rev_path.push(Seg::Name(name.to_owned()));
         self
     }
 
@@ -132,14 +137,14 @@ impl WalkError {
     /// in front.
     #[cold]
     pub fn in_index(mut self, index: usize) -> WalkError {
-        self.rev_path.push(Seg::Index(index));
+        self.0.rev_path.push(Seg::Index(index));
         self
     }
 
     /// Where, outermost first: `r.origin.x`, `tags[2]`, `[1].y`; empty at the root.
     pub fn path(&self) -> String {
         let mut out = String::new();
-        for seg in self.rev_path.iter().rev() {
+        for seg in self.0.rev_path.iter().rev() {
             match seg {
                 Seg::Name(n) => {
                     if !out.is_empty() {
@@ -162,9 +167,9 @@ impl fmt::Display for WalkError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path = self.path();
         if path.is_empty() {
-            f.write_str(&self.message)
+            f.write_str(&self.0.message)
         } else {
-            write!(f, "`{path}`: {}", self.message)
+            write!(f, "`{path}`: {}", self.0.message)
         }
     }
 }

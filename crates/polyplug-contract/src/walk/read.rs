@@ -136,20 +136,13 @@ impl<'a> ListRef<'a> {
     }
 }
 
-/// The members of a record (named fields) or a tuple (positional elements).
-#[derive(Clone, Copy)]
-enum Members<'a> {
-    Record(&'a [(String, Type)]),
-    Tuple(&'a [Type]),
-}
-
 /// A record's fields or a tuple's elements, each at its offset (checked to lie inside the
 /// value when this was read).
 #[derive(Clone, Copy)]
 pub struct StructRef<'a> {
-    members: Members<'a>,
-    offsets: &'a [u32],
-    layouts: &'a [TypeLayout],
+    /// A record or tuple type, whose layout has the struct shape with one member per field.
+    ty: &'a Type,
+    layout: &'a TypeLayout,
     base: *const u8,
     _mem: PhantomData<&'a [u8]>,
 }
@@ -157,43 +150,54 @@ pub struct StructRef<'a> {
 impl std::fmt::Debug for StructRef<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StructRef")
-            .field("len", &self.offsets.len())
+            .field("len", &self.len())
             .finish()
     }
 }
 
 impl<'a> StructRef<'a> {
+    /// The members' offsets and layouts.
+    #[inline(always)]
+    fn parts(&self) -> (&'a [u32], &'a [TypeLayout]) {
+        match &self.layout.shape {
+            Shape::Struct { offsets, members } => (offsets, members),
+            _ => (&[], &[]),
+        }
+    }
+
     /// The number of fields or elements.
     pub fn len(&self) -> usize {
-        self.offsets.len()
+        self.parts().0.len()
     }
 
     /// True for a struct without members.
     pub fn is_empty(&self) -> bool {
-        self.offsets.is_empty()
+        self.len() == 0
     }
 
     /// Member `i`, or `None` past the end.
     #[inline]
     pub fn get(&self, i: usize) -> Option<ValueRef<'a>> {
-        let ty = match self.members {
-            Members::Record(fields) => &fields.get(i)?.1,
-            Members::Tuple(elems) => elems.get(i)?,
+        let ty = match self.ty {
+            Type::Record { fields, .. } => &fields.get(i)?.1,
+            Type::Tuple(elems) => elems.get(i)?,
+            _ => return None,
         };
+        let (offsets, members) = self.parts();
         Some(ValueRef {
             ty,
-            layout: self.layouts.get(i)?,
+            layout: members.get(i)?,
             // SAFETY: `read` checked that every member lies inside the struct's bytes.
-            ptr: unsafe { self.base.add(*self.offsets.get(i)? as usize) },
+            ptr: unsafe { self.base.add(*offsets.get(i)? as usize) },
             _mem: PhantomData,
         })
     }
 
     /// The name of field `i` of a record; `None` for a tuple or past the end.
     pub fn name(&self, i: usize) -> Option<&'a str> {
-        match self.members {
-            Members::Record(fields) => fields.get(i).map(|(n, _)| n.as_str()),
-            Members::Tuple(_) => None,
+        match self.ty {
+            Type::Record { fields, .. } => fields.get(i).map(|(n, _)| n.as_str()),
+            _ => None,
         }
     }
 
@@ -204,11 +208,75 @@ impl<'a> StructRef<'a> {
     }
 
     /// The members in order, with their names (`""` for a tuple's elements).
-    pub fn iter(&self) -> impl Iterator<Item = (&'a str, ValueRef<'a>)> + 'a {
-        let this = *self;
-        (0..self.len()).filter_map(move |i| this.field(i))
+    #[inline]
+    pub fn iter(&self) -> Members<'a> {
+        Members {
+            s: *self,
+            next: 0,
+            len: self.len(),
+        }
+    }
+
+    /// Member `i` with its name.
+    ///
+    /// # Safety
+    /// `i < self.len()`: `read` checked that the type has as many members as the layout.
+    #[inline(always)]
+    unsafe fn member_unchecked(&self, i: usize) -> (&'a str, ValueRef<'a>) {
+        let (offsets, members) = self.parts();
+        // SAFETY: `i` is below the member count of the type and of the layout (checked equal
+        // when the struct was read).
+        unsafe {
+            let (name, ty) = match self.ty {
+                Type::Record { fields, .. } => {
+                    let (n, t) = fields.get_unchecked(i);
+                    (n.as_str(), t)
+                }
+                Type::Tuple(elems) => ("", elems.get_unchecked(i)),
+                // `read` makes a `StructRef` only of a record or a tuple.
+                _ => std::hint::unreachable_unchecked(),
+            };
+            let v = ValueRef {
+                ty,
+                layout: members.get_unchecked(i),
+                // `read` checked that every member lies inside the struct's bytes.
+                ptr: self.base.add(*offsets.get_unchecked(i) as usize),
+                _mem: PhantomData,
+            };
+            (name, v)
+        }
     }
 }
+
+/// The members of a record or tuple, in order, with their names (`""` for a tuple's).
+#[derive(Clone)]
+pub struct Members<'a> {
+    s: StructRef<'a>,
+    next: usize,
+    len: usize,
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (&'a str, ValueRef<'a>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next >= self.len {
+            return None;
+        }
+        let i = self.next;
+        self.next += 1;
+        // SAFETY: `i < len`, the member count `read` checked.
+        Some(unsafe { self.s.member_unchecked(i) })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.len - self.next;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Members<'_> {}
 
 /// The case of an enum value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -337,64 +405,30 @@ impl<'a> ValueRef<'a> {
     }
 
     /// Reads one level of the value, checking it (see the module docs).
+    ///
+    /// Scalars are read inline; containers and views go through small functions of their own,
+    /// so a walk over plain data stays a jump table and a load per value.
     #[inline]
     pub fn read(&self) -> Result<Value<'a>, WalkError> {
-        Ok(match (self.ty, &self.layout.shape) {
-            (Type::Bool, _) => Value::Bool(check::bool_from(self.bytes::<1>()?[0])?),
-            (Type::S8, _) => Value::S8(i8::from_ne_bytes(self.bytes()?)),
-            (Type::U8, _) => Value::U8(u8::from_ne_bytes(self.bytes()?)),
-            (Type::S16, _) => Value::S16(i16::from_ne_bytes(self.bytes()?)),
-            (Type::U16, _) => Value::U16(u16::from_ne_bytes(self.bytes()?)),
-            (Type::S32, _) => Value::S32(i32::from_ne_bytes(self.bytes()?)),
-            (Type::U32, _) => Value::U32(u32::from_ne_bytes(self.bytes()?)),
-            (Type::S64, _) => Value::S64(i64::from_ne_bytes(self.bytes()?)),
-            (Type::U64, _) => Value::U64(u64::from_ne_bytes(self.bytes()?)),
-            (Type::F32, _) => Value::F32(f32::from_ne_bytes(self.bytes()?)),
-            (Type::F64, _) => Value::F64(f64::from_ne_bytes(self.bytes()?)),
-            (Type::Char, _) => Value::Char(check::char_from(u32::from_ne_bytes(self.bytes()?))?),
-            (Type::String, _) => {
-                let (ptr, len) = self.view(1, 1, "string")?;
-                // SAFETY: a checked view; its bytes are readable for `'a` (`new`'s contract).
-                let bytes = unsafe { slice(ptr, len) };
-                Value::String(check::utf8(bytes)?)
-            }
-            (Type::Bytes, _) => {
-                let (ptr, len) = self.view(1, 1, "byte list")?;
-                // SAFETY: as above.
-                Value::Bytes(unsafe { slice(ptr, len) })
-            }
-            (Type::List(ty), Shape::List { elem }) => {
-                let size = elem.layout.size as usize;
-                let (base, len) = self.view(size, elem.layout.align as usize, "list")?;
-                Value::List(ListRef {
-                    ty,
-                    elem,
-                    base,
-                    len,
-                    _mem: PhantomData,
-                })
-            }
-            (Type::Record { fields, .. }, Shape::Struct { offsets, members }) => {
-                self.check_members(fields.len(), offsets, members)?;
-                Value::Record(StructRef {
-                    members: Members::Record(fields),
-                    offsets,
-                    layouts: members,
-                    base: self.ptr,
-                    _mem: PhantomData,
-                })
-            }
-            (Type::Tuple(elems), Shape::Struct { offsets, members }) => {
-                self.check_members(elems.len(), offsets, members)?;
-                Value::Tuple(StructRef {
-                    members: Members::Tuple(elems),
-                    offsets,
-                    layouts: members,
-                    base: self.ptr,
-                    _mem: PhantomData,
-                })
-            }
-            (Type::Enum { name, cases }, _) => {
+        Ok(match self.ty {
+            Type::Bool => Value::Bool(check::bool_from(self.bytes::<1>()?[0])?),
+            Type::S8 => Value::S8(i8::from_ne_bytes(self.bytes()?)),
+            Type::U8 => Value::U8(u8::from_ne_bytes(self.bytes()?)),
+            Type::S16 => Value::S16(i16::from_ne_bytes(self.bytes()?)),
+            Type::U16 => Value::U16(u16::from_ne_bytes(self.bytes()?)),
+            Type::S32 => Value::S32(i32::from_ne_bytes(self.bytes()?)),
+            Type::U32 => Value::U32(u32::from_ne_bytes(self.bytes()?)),
+            Type::S64 => Value::S64(i64::from_ne_bytes(self.bytes()?)),
+            Type::U64 => Value::U64(u64::from_ne_bytes(self.bytes()?)),
+            Type::F32 => Value::F32(f32::from_ne_bytes(self.bytes()?)),
+            Type::F64 => Value::F64(f64::from_ne_bytes(self.bytes()?)),
+            Type::Char => Value::Char(check::char_from(u32::from_ne_bytes(self.bytes()?))?),
+            Type::String => self.read_string()?,
+            Type::Bytes => self.read_bytes()?,
+            Type::List(ty) => self.read_list(ty)?,
+            Type::Record { fields, .. } => Value::Record(self.read_struct(fields.len())?),
+            Type::Tuple(elems) => Value::Tuple(self.read_struct(elems.len())?),
+            Type::Enum { name, cases } => {
                 let raw = u32::from_ne_bytes(self.bytes()?);
                 let index = check::enum_index(raw, cases.len(), name)?;
                 Value::Enum(EnumCase {
@@ -402,50 +436,105 @@ impl<'a> ValueRef<'a> {
                     name: &cases[index as usize],
                 })
             }
-            (Type::Flags { name, flags }, _) => {
-                let bits = match self.layout.layout.size {
-                    4 => u32::from_ne_bytes(self.bytes()?).into(),
-                    _ => u64::from_ne_bytes(self.bytes()?),
-                };
-                Value::Flags(FlagSet {
-                    bits: check::flags_from(bits, flags.len(), name)?,
-                    names: flags,
-                })
-            }
-            (
-                Type::Option(ty),
-                Shape::Option {
-                    payload_offset,
-                    value,
-                },
-            ) => Value::Option(if check::option_tag(self.tag()?)? {
-                Some(self.member(ty, *payload_offset, value)?)
-            } else {
-                None
-            }),
-            (
-                Type::Result { ok, err },
-                Shape::Result {
-                    payload_offset,
-                    ok: ok_lay,
-                    err: err_lay,
-                },
-            ) => {
-                let is_err = check::result_tag(self.tag()?)?;
-                let payload =
-                    |ty: &'a Option<Box<Type>>, lay: &'a Option<Box<TypeLayout>>| match (ty, lay) {
-                        (Some(ty), Some(lay)) => self.member(ty, *payload_offset, lay).map(Some),
-                        (None, None) => Ok(None),
-                        _ => Err(foreign_layout(self.ty)),
-                    };
-                Value::Result(if is_err {
-                    Err(payload(err, err_lay)?)
-                } else {
-                    Ok(payload(ok, ok_lay)?)
-                })
-            }
-            _ => return Err(foreign_layout(self.ty)),
+            Type::Flags { name, flags } => self.read_flags(name, flags)?,
+            Type::Option(ty) => self.read_option(ty)?,
+            Type::Result { ok, err } => self.read_result(ok, err)?,
         })
+    }
+
+    fn read_string(&self) -> Result<Value<'a>, WalkError> {
+        let (ptr, len) = self.view(1, 1, "string")?;
+        // SAFETY: a checked view; its bytes are readable for `'a` (`new`'s contract).
+        let bytes = unsafe { slice(ptr, len) };
+        Ok(Value::String(check::utf8(bytes)?))
+    }
+
+    fn read_bytes(&self) -> Result<Value<'a>, WalkError> {
+        let (ptr, len) = self.view(1, 1, "byte list")?;
+        // SAFETY: as above.
+        Ok(Value::Bytes(unsafe { slice(ptr, len) }))
+    }
+
+    fn read_list(&self, ty: &'a Type) -> Result<Value<'a>, WalkError> {
+        let Shape::List { elem } = &self.layout.shape else {
+            return Err(foreign_layout(self.ty));
+        };
+        let size = elem.layout.size as usize;
+        let (base, len) = self.view(size, elem.layout.align as usize, "list")?;
+        Ok(Value::List(ListRef {
+            ty,
+            elem,
+            base,
+            len,
+            _mem: PhantomData,
+        }))
+    }
+
+    #[inline]
+    fn read_struct(&self, count: usize) -> Result<StructRef<'a>, WalkError> {
+        let Shape::Struct { offsets, members } = &self.layout.shape else {
+            return Err(foreign_layout(self.ty));
+        };
+        self.check_members(count, offsets, members)?;
+        Ok(StructRef {
+            ty: self.ty,
+            layout: self.layout,
+            base: self.ptr,
+            _mem: PhantomData,
+        })
+    }
+
+    fn read_flags(&self, name: &str, flags: &'a [String]) -> Result<Value<'a>, WalkError> {
+        let bits = match self.layout.layout.size {
+            4 => u32::from_ne_bytes(self.bytes()?).into(),
+            _ => u64::from_ne_bytes(self.bytes()?),
+        };
+        Ok(Value::Flags(FlagSet {
+            bits: check::flags_from(bits, flags.len(), name)?,
+            names: flags,
+        }))
+    }
+
+    fn read_option(&self, ty: &'a Type) -> Result<Value<'a>, WalkError> {
+        let Shape::Option {
+            payload_offset,
+            value,
+        } = &self.layout.shape
+        else {
+            return Err(foreign_layout(self.ty));
+        };
+        Ok(Value::Option(if check::option_tag(self.tag()?)? {
+            Some(self.member(ty, *payload_offset, value)?)
+        } else {
+            None
+        }))
+    }
+
+    fn read_result(
+        &self,
+        ok: &'a Option<Box<Type>>,
+        err: &'a Option<Box<Type>>,
+    ) -> Result<Value<'a>, WalkError> {
+        let Shape::Result {
+            payload_offset,
+            ok: ok_lay,
+            err: err_lay,
+        } = &self.layout.shape
+        else {
+            return Err(foreign_layout(self.ty));
+        };
+        let is_err = check::result_tag(self.tag()?)?;
+        let payload = |ty: &'a Option<Box<Type>>, lay: &'a Option<Box<TypeLayout>>| match (ty, lay)
+        {
+            (Some(ty), Some(lay)) => self.member(ty, *payload_offset, lay).map(Some),
+            (None, None) => Ok(None),
+            _ => Err(foreign_layout(self.ty)),
+        };
+        Ok(Value::Result(if is_err {
+            Err(payload(err, err_lay)?)
+        } else {
+            Ok(payload(ok, ok_lay)?)
+        }))
     }
 
     /// Checks that a struct's members match its type and lie inside its bytes.
