@@ -55,14 +55,10 @@ use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-/// A provider function's failure: a status and a message for the caller.
+/// A provider function's failure: a status and a message for the caller. One pointer wide, so
+/// a closure's `Result<(), CallError>` comes back in a register.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CallError {
-    /// The status the call returns.
-    pub status: Status,
-    /// The message the caller reads from its call context.
-    pub message: String,
-}
+pub struct CallError(Box<(Status, String)>);
 
 impl CallError {
     /// A failure the provider reports itself ([`Status::Error`]).
@@ -74,16 +70,23 @@ impl CallError {
     /// A failure with a given status.
     #[cold]
     pub fn with_status(status: Status, message: impl Into<String>) -> CallError {
-        CallError {
-            status,
-            message: message.into(),
-        }
+        CallError(Box::new((status, message.into())))
+    }
+
+    /// The status the call returns.
+    pub fn status(&self) -> Status {
+        self.0 .0
+    }
+
+    /// The message the caller reads from its call context.
+    pub fn message(&self) -> &str {
+        &self.0 .1
     }
 }
 
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({:?})", self.message, self.status)
+        write!(f, "{} ({:?})", self.message(), self.status())
     }
 }
 
@@ -115,8 +118,17 @@ pub type InstanceFn = Box<dyn Fn() -> Result<State, CallError> + Send + Sync>;
 /// What every call of a provider shares.
 struct Core {
     contract: Arc<CompiledContract>,
-    funcs: Box<[ProviderFn]>,
+    funcs: Box<[Entry]>,
     instances: Option<InstanceFn>,
+}
+
+/// One function: its closure, with what a call checks kept beside it (one cache line away
+/// from the call, not three pointers).
+struct Entry {
+    f: ProviderFn,
+    index: usize,
+    args_size: usize,
+    ret_size: usize,
 }
 
 /// What `instance` points to: the provider's own target, or an instance's.
@@ -125,11 +137,16 @@ struct Target {
     state: State,
 }
 
+impl Target {
+    fn new(core: &Core, state: State) -> Target {
+        Target { core, state }
+    }
+}
+
 /// One call of a provider function, as its closure sees it.
 pub struct Call<'a> {
-    core: &'a Core,
-    index: usize,
-    state: &'a (dyn Any + Send + Sync),
+    target: &'a Target,
+    entry: &'a Entry,
     args: *const c_void,
     ret: *mut c_void,
     ctx: *mut CallCtx,
@@ -138,27 +155,32 @@ pub struct Call<'a> {
 impl<'a> Call<'a> {
     /// The function's index in the contract's table.
     pub fn index(&self) -> usize {
-        self.index
+        self.entry.index
+    }
+
+    fn core(&self) -> &'a Core {
+        // SAFETY: a target's core lives as long as its provider, which outlives the call.
+        unsafe { &*self.target.core }
     }
 
     /// The contract.
     pub fn contract(&self) -> &'a Contract {
-        self.core.contract.contract()
+        self.core().contract.contract()
     }
 
     /// The function being called.
     pub fn function(&self) -> &'a Function {
-        &self.core.contract.contract().functions[self.index]
+        &self.core().contract.contract().functions[self.entry.index]
     }
 
     /// The function's layouts.
     pub fn layout(&self) -> &'a FuncLayout {
-        &self.core.contract.layouts()[self.index]
+        &self.core().contract.layouts()[self.entry.index]
     }
 
     /// The provider's or the instance's state, if it is a `T`.
     pub fn state<T: Any>(&self) -> Option<&'a T> {
-        self.state.downcast_ref()
+        self.target.state.downcast_ref()
     }
 
     /// The host, when the caller's context names one (calls from the runtime always do).
@@ -243,8 +265,8 @@ impl<'a> Call<'a> {
     /// field by field; the check catches only a size mismatch.
     #[inline]
     pub unsafe fn args_as<A: Copy>(&self) -> Result<A, CallError> {
-        if size_of::<A>() != self.layout().args.size as usize {
-            return Err(self.size_mismatch("argument", size_of::<A>(), self.layout().args.size));
+        if size_of::<A>() != self.entry.args_size {
+            return Err(self.size_mismatch("argument", size_of::<A>(), self.entry.args_size));
         }
         if self.args.is_null() {
             return Err(Call::null("argument"));
@@ -259,8 +281,8 @@ impl<'a> Call<'a> {
     /// As for [`Call::args_as`], for the result.
     #[inline]
     pub unsafe fn set_result<R: Copy>(&mut self, value: R) -> Result<(), CallError> {
-        if size_of::<R>() != self.layout().ret.size as usize {
-            return Err(self.size_mismatch("result", size_of::<R>(), self.layout().ret.size));
+        if size_of::<R>() != self.entry.ret_size {
+            return Err(self.size_mismatch("result", size_of::<R>(), self.entry.ret_size));
         }
         if self.ret.is_null() {
             return Err(Call::null("result"));
@@ -271,7 +293,7 @@ impl<'a> Call<'a> {
     }
 
     #[cold]
-    fn size_mismatch(&self, what: &str, rust: usize, layout: u32) -> CallError {
+    fn size_mismatch(&self, what: &str, rust: usize, layout: usize) -> CallError {
         CallError::with_status(
             Status::ContractMismatch,
             format!(
@@ -395,7 +417,19 @@ impl ProviderBuilder {
                 missing,
             });
         }
-        let funcs: Box<[ProviderFn]> = self.funcs.into_iter().flatten().collect();
+        let funcs: Box<[Entry]> = self
+            .funcs
+            .into_iter()
+            .flatten()
+            .zip(self.contract.layouts())
+            .enumerate()
+            .map(|(index, (f, l))| Entry {
+                f,
+                index,
+                args_size: l.args.size as usize,
+                ret_size: l.ret.size as usize,
+            })
+            .collect();
         // A compiled contract has at most `MAX_FUNCTIONS` functions, each with an entry.
         let table: Box<[Option<ContractFn>]> =
             (0..funcs.len()).map(trampolines::entry_for).collect();
@@ -405,10 +439,7 @@ impl ProviderBuilder {
             funcs,
             instances: self.instances,
         });
-        let target = Box::new(Target {
-            core: &*core,
-            state: self.state,
-        });
+        let target = Box::new(Target::new(&core, self.state));
         let iface = Interface {
             struct_size: size_of::<Interface>() as u32,
             func_count: table.len() as u32,
@@ -464,13 +495,15 @@ impl Provider {
     }
 }
 
-/// Runs function `index` of the provider `instance` leads to.
+/// Runs function `index` of the provider `instance` leads to. `extern "C"` (so it cannot unwind,
+/// which it never does: panics are caught inside), so that each entry point reaches it with a
+/// jump rather than a call.
 ///
 /// # Safety
 /// `instance` must be null or a target of a live provider whose contract has a function
 /// `index`; `args`, `ret` and `ctx` as for any call of that function.
 #[inline(never)]
-unsafe fn dispatch(
+unsafe extern "C" fn dispatch(
     index: usize,
     instance: *mut c_void,
     args: *const c_void,
@@ -490,18 +523,17 @@ unsafe fn dispatch(
     };
     // SAFETY: a target's core lives as long as its provider.
     let core = unsafe { &*target.core };
-    let Some(f) = core.funcs.get(index) else {
+    let Some(entry) = core.funcs.get(index) else {
         return Status::InvalidArgument.raw();
     };
     let mut call = Call {
-        core,
-        index,
-        state: &*target.state,
+        target,
+        entry,
         args,
         ret,
         ctx,
     };
-    match catch_unwind(AssertUnwindSafe(|| f(&mut call))) {
+    match catch_unwind(AssertUnwindSafe(|| (entry.f)(&mut call))) {
         Ok(Ok(())) => Status::Ok.raw(),
         Ok(Err(e)) => failed(ctx, e),
         Err(payload) => panicked(ctx, payload),
@@ -512,8 +544,8 @@ unsafe fn dispatch(
 #[inline(never)]
 fn failed(ctx: *mut CallCtx, e: CallError) -> u32 {
     // SAFETY: the caller's context, live for the call.
-    unsafe { set_error(ctx, &e.message) };
-    e.status.raw()
+    unsafe { set_error(ctx, e.message()) };
+    e.status().raw()
 }
 
 #[cold]
@@ -546,10 +578,7 @@ unsafe extern "C" fn create_instance(
     };
     match catch_unwind(AssertUnwindSafe(make)) {
         Ok(Ok(state)) => {
-            let instance = Box::new(Target {
-                core: target.core,
-                state,
-            });
+            let instance = Box::new(Target::new(core, state));
             // SAFETY: checked non-null.
             unsafe { out.write(Box::into_raw(instance).cast()) };
             Status::Ok.raw()
