@@ -60,7 +60,7 @@ impl ManifestError {
 
 /// One path or a list of them.
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a path or a list of paths")]
 enum OneOrMany {
     One(String),
     Many(Vec<String>),
@@ -162,7 +162,12 @@ impl Manifest {
             return Err(bad("loader must not be empty".into()));
         }
         let rel = Path::new(&raw.library);
-        if raw.library.is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+        // `./lib.so` is as good as `lib.so`; nothing may lead outside the bundle directory.
+        if !rel.components().any(|c| matches!(c, Component::Normal(_)))
+            || !rel
+                .components()
+                .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        {
             return Err(bad(format!(
                 "library `{}` must be a relative path inside the bundle directory",
                 raw.library
@@ -202,9 +207,12 @@ impl Manifest {
                 // WIT is data, not code: it may be shared from outside the bundle (`../wit`),
                 // but the bundle must stay relocatable.
                 if p.is_empty()
-                    || !rel
-                        .components()
-                        .all(|c| matches!(c, Component::Normal(_) | Component::ParentDir))
+                    || !rel.components().all(|c| {
+                        matches!(
+                            c,
+                            Component::Normal(_) | Component::ParentDir | Component::CurDir
+                        )
+                    })
                 {
                     return Err(bad(format!(
                         "wit `{p}` must be a relative path (to a .wit file or a directory)"
@@ -273,6 +281,11 @@ threads = 2
         assert!(m.wit.is_empty());
         let entry = GOOD.replace("library =", "entry =");
         assert!(parse(&entry).is_ok());
+        let dotted = GOOD.replace("\"libcounter.so\"", "\"./libcounter.so\"");
+        assert_eq!(
+            parse(&dotted).expect("valid").entry,
+            Path::new("/b/./libcounter.so")
+        );
         let one = GOOD.replace("priority = 5", "priority = 5\nwit = \"contracts\"");
         assert_eq!(parse(&one).expect("valid").wit, [Path::new("/b/contracts")]);
         let many = GOOD.replace("priority = 5", "wit = [\"a.wit\", \"../shared/wit\"]");
@@ -311,7 +324,10 @@ threads = 2
         assert!(err(&GOOD.replace("priority = 5", "priority = \"high\"")).contains("priority"));
         assert!(err(&GOOD.replace("priority = 5", "wit = \"/abs/wit\"")).contains("wit"));
         assert!(err(&GOOD.replace("priority = 5", "wit = []")).contains("at least one path"));
-        assert!(err(&GOOD.replace("priority = 5", "wit = 3")).contains("wit"));
+        assert!(
+            err(&GOOD.replace("priority = 5", "wit = 3")).ends_with("a path or a list of paths")
+        );
+        assert!(err(&GOOD.replace("libcounter.so", ".")).contains("relative path"));
     }
 
     #[test]

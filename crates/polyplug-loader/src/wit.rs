@@ -20,10 +20,12 @@ use std::sync::Arc;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WitError {
     /// No `wit` key and no `wit/` directory.
-    #[error("no WIT to check against: put the contracts' .wit files in {} or name them with `wit = \"path\"` in bundle.toml", dir.display())]
+    #[error("no WIT to check against: put the contracts' .wit files in {} or name them with `wit = \"path\"` in bundle.toml{hint}", dir.display())]
     NoWit {
         /// The default directory, which does not exist.
         dir: PathBuf,
+        /// A hint when the manifest names its WIT where it is not read (under `[options]`).
+        hint: String,
     },
     /// A path the `wit` key names does not exist.
     #[error("bundle.toml: the WIT path `{given}` does not exist ({})", path.display())]
@@ -123,7 +125,12 @@ impl Wit {
         }
         let dir = m.dir.join("wit");
         if !dir.is_dir() {
-            return Err(vec![WitError::NoWit { dir }]);
+            let hint = if m.options.contains_key("wit") {
+                " (`wit` under [options] is not read: move it to the top of bundle.toml, above [options])".to_owned()
+            } else {
+                String::new()
+            };
+            return Err(vec![WitError::NoWit { dir, hint }]);
         }
         let mut out: Vec<PathBuf> = match std::fs::read_dir(&dir) {
             Ok(entries) => entries
@@ -250,7 +257,15 @@ mod tests {
     fn the_default_directory_and_named_paths() {
         let d = tempfile::tempdir().expect("temp dir");
         let m = bundle(d.path(), "");
-        assert!(matches!(Wit::load(&m).unwrap_err(), WitError::NoWit { .. }));
+        assert!(matches!(
+            Wit::load(&m).unwrap_err(),
+            WitError::NoWit { ref hint, .. } if hint.is_empty()
+        ));
+        let old = bundle(d.path(), "[options]\nwit = \"contracts\"");
+        assert!(Wit::load(&old)
+            .unwrap_err()
+            .to_string()
+            .ends_with("move it to the top of bundle.toml, above [options])"));
         std::fs::create_dir(d.path().join("wit")).expect("mkdir");
         assert!(matches!(Wit::load(&m).unwrap_err(), WitError::Empty { .. }));
         std::fs::write(d.path().join("wit/counter.wit"), COUNTER).expect("write");
