@@ -527,16 +527,7 @@ fn encode(slot: ValueMut<'_>, v: &Value) -> Result<(), WalkError> {
 
 /// An integer of type `ty` (range-checked), as `i128`.
 fn int(v: &Value, ty: &Type) -> Result<i128, WalkError> {
-    let (min, max): (i128, i128) = match ty {
-        Type::S8 => (i8::MIN.into(), i8::MAX.into()),
-        Type::U8 => (0, u8::MAX.into()),
-        Type::S16 => (i16::MIN.into(), i16::MAX.into()),
-        Type::U16 => (0, u16::MAX.into()),
-        Type::S32 => (i32::MIN.into(), i32::MAX.into()),
-        Type::U32 => (0, u32::MAX.into()),
-        Type::S64 => (i64::MIN.into(), i64::MAX.into()),
-        _ => (0, u64::MAX.into()),
-    };
+    let (min, max) = ty.int_range().unwrap_or((0, u64::MAX.into()));
     let Value::Number(n) = v else {
         return Err(mismatch(&format!("an integer ({ty})"), v));
     };

@@ -151,6 +151,21 @@ impl Type {
         })
     }
 
+    /// The smallest and largest value of an integer type; `None` for other types.
+    pub fn int_range(&self) -> Option<(i128, i128)> {
+        Some(match self {
+            Type::S8 => (i8::MIN.into(), i8::MAX.into()),
+            Type::U8 => (0, u8::MAX.into()),
+            Type::S16 => (i16::MIN.into(), i16::MAX.into()),
+            Type::U16 => (0, u16::MAX.into()),
+            Type::S32 => (i32::MIN.into(), i32::MAX.into()),
+            Type::U32 => (0, u32::MAX.into()),
+            Type::S64 => (i64::MIN.into(), i64::MAX.into()),
+            Type::U64 => (0, u64::MAX.into()),
+            _ => return None,
+        })
+    }
+
     /// The declared name of a record, enum or flags type.
     pub fn name(&self) -> Option<&str> {
         match self {
@@ -304,6 +319,9 @@ mod tests {
         assert_eq!(t.kind(), TypeKind::Record);
         assert_eq!(t.name(), Some("r"));
         assert_eq!(Type::U8.name(), None);
+        assert_eq!(Type::S8.int_range(), Some((-128, 127)));
+        assert_eq!(Type::U64.int_range(), Some((0, u64::MAX.into())));
+        assert_eq!(Type::F64.int_range(), None);
         for k in TypeKind::all() {
             if let Some(t) = Type::scalar(*k) {
                 assert_eq!(t.kind(), *k);

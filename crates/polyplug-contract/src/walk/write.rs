@@ -143,16 +143,8 @@ impl<'a> ValueMut<'a> {
     /// ``300 is out of range for u8 (0..=255)``.
     #[inline]
     pub fn set_int(self, v: i128) -> Result<(), WalkError> {
-        let (min, max): (i128, i128) = match self.ty {
-            Type::S8 => (i8::MIN.into(), i8::MAX.into()),
-            Type::U8 => (0, u8::MAX.into()),
-            Type::S16 => (i16::MIN.into(), i16::MAX.into()),
-            Type::U16 => (0, u16::MAX.into()),
-            Type::S32 => (i32::MIN.into(), i32::MAX.into()),
-            Type::U32 => (0, u32::MAX.into()),
-            Type::S64 => (i64::MIN.into(), i64::MAX.into()),
-            Type::U64 => (0, u64::MAX.into()),
-            _ => return Err(self.cannot("an integer")),
+        let Some((min, max)) = self.ty.int_range() else {
+            return Err(self.cannot("an integer"));
         };
         if v < min || v > max {
             return Err(WalkError::mismatch(format!(
