@@ -85,11 +85,18 @@ fn table_loader_is_built_and_table_bundles_are_written() {
     assert!(polyplug_testkit::table_loader().starts_with(fixture_dir()));
     let bundle = table::bundle("answers", &table::answers(3));
     let text = fs::read_to_string(bundle.manifest_path()).expect("read bundle.toml");
-    assert!(text.contains("loader = \"table\"\nentry = \"answers.toml\"\n"), "{text}");
+    assert!(
+        text.contains("loader = \"table\"\nentry = \"answers.toml\"\n"),
+        "{text}"
+    );
     let wit = fs::read_to_string(bundle.path().join(table::WIT_FILE)).expect("the WIT");
     assert_eq!(wit, table::WIT);
     let answers = bundle.path().join(table::ANSWERS_FILE);
-    assert!(fs::read_to_string(&answers).expect("answers").contains("big = 3\n"));
+    assert!(fs::read_to_string(&answers)
+        .expect("answers")
+        .contains("big = 3\n"));
     bundle.replace_file(table::ANSWERS_FILE, table::answers(4));
-    assert!(fs::read_to_string(&answers).expect("answers").contains("big = 4\n"));
+    assert!(fs::read_to_string(&answers)
+        .expect("answers")
+        .contains("big = 4\n"));
 }
