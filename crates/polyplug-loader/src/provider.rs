@@ -36,11 +36,12 @@
 //!
 //! **How a call finds its closure.** The calling convention carries no function index, so the
 //! table holds one distinct C entry point per index (`trampolines`: monomorphised
-//! `entry::<I>`, compiled ahead of time for every index a contract may have). Each is a tail
-//! call into one shared dispatcher with its index. The `instance` argument points to a small
-//! target record (the provider's own, or one made by `create_instance`) that leads to the
-//! provider's closures and to the state the call sees. The dispatcher catches panics (they
-//! become [`Status::Panic`]) and turns an `Err` into its status and the call's error message.
+//! `entry::<I>`, compiled ahead of time for every index a contract may have). The `instance`
+//! argument points to a small target record (the provider's own, or one made by
+//! `create_instance`) that leads to the provider's function entries and to the state the call
+//! sees. `entry::<I>` finds entry `I` and jumps to its shim, which is monomorphised for the
+//! closure's type (the closure is inlined into it), catches panics (they become
+//! [`Status::Panic`]) and turns an `Err` into its status and the call's error message.
 
 mod trampolines;
 
@@ -109,9 +110,6 @@ impl From<WalkError> for CallError {
 /// State a provider or an instance carries, seen by every call on it.
 pub type State = Box<dyn Any + Send + Sync>;
 
-/// One function's implementation.
-pub type ProviderFn = Box<dyn Fn(&mut Call<'_>) -> Result<(), CallError> + Send + Sync>;
-
 /// Makes the state of a new instance (stateful providers).
 pub type InstanceFn = Box<dyn Fn() -> Result<State, CallError> + Send + Sync>;
 
@@ -122,13 +120,83 @@ struct Core {
     instances: Option<InstanceFn>,
 }
 
-/// One function: its closure, with what a call checks kept beside it (one cache line away
-/// from the call, not three pointers).
+/// One function: its closure, type-erased, with the shim that runs it and what a call checks.
+///
+/// `shim` is monomorphised for the closure's type, so the closure is inlined into it: a call
+/// goes host → entry point `I` (finds entry `I`) → shim, with no dynamic dispatch in between.
 struct Entry {
-    f: ProviderFn,
+    shim: Shim,
+    /// A `Box<F>` for the closure type `F` that `shim` and `drop` were made for.
+    data: *mut (),
+    drop: unsafe fn(*mut ()),
     index: usize,
     args_size: usize,
     ret_size: usize,
+}
+
+/// Runs one call of the closure at `entry.data`.
+type Shim = unsafe extern "C" fn(
+    entry: *const Entry,
+    target: *const Target,
+    args: *const c_void,
+    ret: *mut c_void,
+    ctx: *mut CallCtx,
+) -> u32;
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        // SAFETY: `data` is the box `drop` was made for, dropped once.
+        unsafe { (self.drop)(self.data) }
+    }
+}
+
+// SAFETY: the closure behind `data` is `Send + Sync` (required by `ProviderBuilder::func_at`).
+unsafe impl Send for Entry {}
+// SAFETY: as above.
+unsafe impl Sync for Entry {}
+
+/// A closure, erased: what the builder keeps until `build` knows its index and sizes.
+struct Erased {
+    shim: Shim,
+    data: *mut (),
+    drop: unsafe fn(*mut ()),
+}
+
+impl Erased {
+    fn new<F>(f: F) -> Erased
+    where
+        F: Fn(&mut Call<'_>) -> Result<(), CallError> + Send + Sync + 'static,
+    {
+        Erased {
+            shim: shim::<F>,
+            data: Box::into_raw(Box::new(f)).cast(),
+            drop: drop_box::<F>,
+        }
+    }
+}
+
+impl Drop for Erased {
+    fn drop(&mut self) {
+        if !self.data.is_null() {
+            // SAFETY: the box made in `new`, not yet moved into an `Entry`.
+            unsafe { (self.drop)(self.data) }
+        }
+    }
+}
+
+// SAFETY: as for `Entry`.
+unsafe impl Send for Erased {}
+// SAFETY: as above.
+unsafe impl Sync for Erased {}
+
+/// # Safety
+/// `data` must be a `Box<F>` from `Box::into_raw`, dropped once.
+unsafe fn drop_box<F>(data: *mut ()) {
+    // SAFETY: the caller's promise. A panicking destructor must not unwind into C.
+    let b = unsafe { Box::from_raw(data.cast::<F>()) };
+    if let Err(p) = catch_unwind(AssertUnwindSafe(move || drop(b))) {
+        std::mem::forget(p);
+    }
 }
 
 /// What `instance` points to: the provider's own target, or an instance's.
@@ -307,7 +375,7 @@ impl<'a> Call<'a> {
 /// Builds a [`Provider`] from a compiled contract and one closure per function.
 pub struct ProviderBuilder {
     contract: Arc<CompiledContract>,
-    funcs: Vec<Option<ProviderFn>>,
+    funcs: Vec<Option<Erased>>,
     state: State,
     instances: Option<InstanceFn>,
 }
@@ -381,7 +449,7 @@ impl ProviderBuilder {
                 function: index.to_string(),
             });
         };
-        *slot = Some(Box::new(f));
+        *slot = Some(Erased::new(f));
         Ok(self)
     }
 
@@ -423,11 +491,17 @@ impl ProviderBuilder {
             .flatten()
             .zip(self.contract.layouts())
             .enumerate()
-            .map(|(index, (f, l))| Entry {
-                f,
-                index,
-                args_size: l.args.size as usize,
-                ret_size: l.ret.size as usize,
+            .map(|(index, (mut f, l))| {
+                // The box moves into the entry, which drops it.
+                let data = std::mem::replace(&mut f.data, std::ptr::null_mut());
+                Entry {
+                    shim: f.shim,
+                    data,
+                    drop: f.drop,
+                    index,
+                    args_size: l.args.size as usize,
+                    ret_size: l.ret.size as usize,
+                }
             })
             .collect();
         // A compiled contract has at most `MAX_FUNCTIONS` functions, each with an entry.
@@ -495,37 +569,60 @@ impl Provider {
     }
 }
 
-/// Runs function `index` of the provider `instance` leads to. `extern "C"` (so it cannot unwind,
-/// which it never does: panics are caught inside), so that each entry point reaches it with a
-/// jump rather than a call.
+/// Finds the entry of function `index` for a call on `instance`: what entry point `index`
+/// does before it jumps to the entry's shim. Inlined into each entry point.
 ///
 /// # Safety
-/// `instance` must be null or a target of a live provider whose contract has a function
-/// `index`; `args`, `ret` and `ctx` as for any call of that function.
+/// `instance` must be null or a target of a live provider.
+#[inline(always)]
+unsafe fn find(index: usize, instance: *mut c_void) -> Result<(*const Entry, *const Target), u32> {
+    let target = instance.cast::<Target>().cast_const();
+    if target.is_null() {
+        return Err(Status::NullPointer.raw());
+    }
+    // SAFETY: a live target (the caller's promise), whose core lives as long as its provider.
+    let core = unsafe { &*(*target).core };
+    if index >= core.funcs.len() {
+        // Another provider's instance, with fewer functions: the host broke the convention.
+        return Err(Status::InvalidArgument.raw());
+    }
+    // SAFETY: in range.
+    Ok((unsafe { core.funcs.as_ptr().add(index) }, target))
+}
+
+/// The message of a call refused before it reached its closure.
+#[cold]
 #[inline(never)]
-unsafe extern "C" fn dispatch(
-    index: usize,
-    instance: *mut c_void,
+fn refused(ctx: *mut CallCtx, status: u32) -> u32 {
+    let message = if status == Status::NullPointer.raw() {
+        "null instance: pass the interface's `provider` or a created instance"
+    } else {
+        "the instance belongs to another provider"
+    };
+    // SAFETY: the caller's context, live for the call (or null).
+    unsafe { set_error(ctx, message) };
+    status
+}
+
+/// Runs one call of the closure of type `F` that `entry` holds. `extern "C"` (it never
+/// unwinds: panics are caught here), so an entry point reaches it with a jump.
+///
+/// # Safety
+/// `entry` and `target` from [`find`]; `args`, `ret` and `ctx` as for any call of the function.
+unsafe extern "C" fn shim<F>(
+    entry: *const Entry,
+    target: *const Target,
     args: *const c_void,
     ret: *mut c_void,
     ctx: *mut CallCtx,
-) -> u32 {
-    // SAFETY: null or a live target (the caller's promise).
-    let Some(target) = (unsafe { instance.cast::<Target>().cast_const().as_ref() }) else {
-        // SAFETY: the caller's context.
-        unsafe {
-            set_error(
-                ctx,
-                "null instance: pass the interface's `provider` or a created instance",
-            )
-        };
-        return Status::NullPointer.raw();
-    };
-    // SAFETY: a target's core lives as long as its provider.
-    let core = unsafe { &*target.core };
-    let Some(entry) = core.funcs.get(index) else {
-        return Status::InvalidArgument.raw();
-    };
+) -> u32
+where
+    F: Fn(&mut Call<'_>) -> Result<(), CallError> + Send + Sync + 'static,
+{
+    // SAFETY: the entry made for a closure of type `F`, and a live target (the caller's).
+    let (entry, target) = unsafe { (&*entry, &*target) };
+    // SAFETY: `data` is a `Box<F>` (see `Erased::new`), alive while the provider is.
+    let f = unsafe { &*entry.data.cast::<F>() };
     let mut call = Call {
         target,
         entry,
@@ -533,7 +630,7 @@ unsafe extern "C" fn dispatch(
         ret,
         ctx,
     };
-    match catch_unwind(AssertUnwindSafe(|| (entry.f)(&mut call))) {
+    match catch_unwind(AssertUnwindSafe(|| f(&mut call))) {
         Ok(Ok(())) => Status::Ok.raw(),
         Ok(Err(e)) => failed(ctx, e),
         Err(payload) => panicked(ctx, payload),

@@ -3,8 +3,9 @@
 //! The calling convention (`fn(instance, args, ret, ctx)`) carries no function index, so a
 //! provider whose functions are Rust closures needs a distinct C function for each table slot.
 //! Without libffi (no code is generated at run time), the kit compiles them ahead of time:
-//! `entry::<I>` for every `I` below [`MAX_FUNCTIONS`], each a tail call into one shared
-//! [`super::dispatch`] with `I` as an argument. A provider's table is the first `n` of them.
+//! `entry::<I>` for every `I` below [`MAX_FUNCTIONS`]. Each finds function `I` of the provider
+//! its `instance` leads to and jumps to that function's shim, which runs the closure. A
+//! provider's table is the first `n` of them.
 
 use polyplug_abi::{CallCtx, ContractFn};
 use polyplug_contract::limits::MAX_FUNCTIONS;
@@ -18,8 +19,12 @@ unsafe extern "C" fn entry<const I: usize>(
     ctx: *mut CallCtx,
 ) -> u32 {
     // SAFETY: the caller keeps the contract-call promise for function `I` of the provider
-    // `instance` belongs to, which is what `dispatch` needs.
-    unsafe { super::dispatch(I, instance, args, ret, ctx) }
+    // `instance` belongs to, which is what `find` and the shim need.
+    match unsafe { super::find(I, instance) } {
+        // SAFETY: as above.
+        Ok((entry, target)) => unsafe { ((*entry).shim)(entry, target, args, ret, ctx) },
+        Err(status) => super::refused(ctx, status),
+    }
 }
 
 macro_rules! row {
