@@ -75,24 +75,22 @@ fn s32(b: &[u8], off: usize) -> i64 {
 
 /// The same tree, by hand, for `translate`'s argument struct.
 fn point_by_hand(b: &[u8], off: usize) -> Dyn<'static> {
-    Dyn::Table(HashMap::from([
-        ("x", Dyn::Int(s32(b, off))),
-        ("y", Dyn::Int(s32(b, off + 4))),
-    ]))
+    let mut t = HashMap::with_capacity(2);
+    t.insert("x", Dyn::Int(s32(b, off)));
+    t.insert("y", Dyn::Int(s32(b, off + 4)));
+    Dyn::Table(t)
 }
 
 #[inline(never)]
 fn translate_args_by_hand(b: &[u8]) -> Dyn<'static> {
-    Dyn::Table(HashMap::from([
-        (
-            "r",
-            Dyn::Table(HashMap::from([
-                ("origin", point_by_hand(b, 0)),
-                ("size", point_by_hand(b, 8)),
-            ])),
-        ),
-        ("by", point_by_hand(b, 16)),
-    ]))
+    // Built as the walker's client builds it: a table with room for its fields, then inserts.
+    let mut r = HashMap::with_capacity(2);
+    r.insert("origin", point_by_hand(b, 0));
+    r.insert("size", point_by_hand(b, 8));
+    let mut args = HashMap::with_capacity(2);
+    args.insert("r", Dyn::Table(r));
+    args.insert("by", point_by_hand(b, 16));
+    Dyn::Table(args)
 }
 
 /// A token of a flat tape.

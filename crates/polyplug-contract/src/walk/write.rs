@@ -71,6 +71,7 @@ fn write_view(out: &mut [u8], ptr: *const u8, len: usize) {
 impl<'a> ValueMut<'a> {
     /// The slot of a value of type `ty`, laid out as `layout`, at the start of `out`; strings
     /// and lists are copied into `arena`, which must outlive every use of the value.
+    #[inline]
     pub fn new(
         ty: &'a Type,
         layout: &'a TypeLayout,
@@ -89,6 +90,7 @@ impl<'a> ValueMut<'a> {
     /// # Safety
     /// `arena` must be a live arena handed out for the current call (see
     /// [`polyplug_abi::Arena::alloc`]).
+    #[inline]
     pub unsafe fn with_arena(
         ty: &'a Type,
         layout: &'a TypeLayout,
