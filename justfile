@@ -19,6 +19,8 @@ demo:
 # All criterion benches (figures go to target/criterion).
 bench:
     cargo bench -p polyplug
+    cargo bench -p polyplug-typed-host
+    cargo bench -p polyplug-loader
 
 # The performance goals and baseline ratios of the last bench run, as Markdown tables.
 bench-report:

@@ -3,8 +3,9 @@
 
 usage: scripts/bench_report.py [CRITERION_DIR]   (default: target/criterion)
 
-The goals cover the runtime's benches (`cargo bench -p polyplug`) and the typed and dynamic
-callers' (`cargo bench -p polyplug-typed-host`, group `dynamic_call`); run both first.
+The goals cover the runtime's benches (`cargo bench -p polyplug`), the typed and dynamic
+callers' (`cargo bench -p polyplug-typed-host`, group `dynamic_call`) and the loader kit's
+(`cargo bench -p polyplug-loader`, groups `kit_dispatch` and `walker`); run them first.
 
 Reads each bench's median from <dir>/<group>/<arm>/new/estimates.json. Ratios are taken from
 one run, so they compare like with like on the same (noisy, shared) machine. Prints Markdown
@@ -74,6 +75,14 @@ GOALS = [
      "dynamic_call/typed/struct_arg_and_return", "ratio", None),
     ("dynamic (JSON) vs typed caller, 256-byte string", "dynamic_call/dynamic/string_roundtrip_256",
      "dynamic_call/typed/string_roundtrip_256", "ratio", None),
+    ("kit closure provider - plain extern \"C\" provider (ns)", "kit_dispatch/trampoline/add",
+     "kit_dispatch/native/add", "diff", 1.5),
+    ("walker vs hand-written, struct argument to tables", "walker/kit/read_struct_arg",
+     "walker/handwritten/read_struct_arg", "ratio", 1.15),
+    ("walker vs hand-written, 256-byte string result", "walker/kit/write_string_256",
+     "walker/handwritten/write_string_256", "ratio", 1.15),
+    ("walker vs hand-written, struct argument to a tape", "walker/kit/read_struct_arg_tape",
+     "walker/handwritten/read_struct_arg_tape", "ratio", None),
 ] + [
     (f"guarded vs cached throughput, {t} thread{'s' if t > 1 else ''}", f"contention/guarded/{t}",
      f"contention/cached/{t}", "tput", None)
