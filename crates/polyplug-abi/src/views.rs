@@ -149,12 +149,91 @@ impl List {
         // SAFETY: the caller guarantees `len` valid elements at a non-null, aligned `ptr`.
         unsafe { core::slice::from_raw_parts(self.ptr as *const T, self.len) }
     }
+
+    /// Encodes `items` into a fresh array of `R`s and views it: the one way generated host
+    /// callers and guest glue build a list whose elements need converting.
+    ///
+    /// `alloc(arena, size, align)` returns fresh memory from the arena, or null when it is
+    /// exhausted; `each` encodes one element (and may allocate from the arena itself); `oom`
+    /// makes the error for an exhausted arena or an array too large to address.
+    pub fn encode<A, T, R: Copy, E>(
+        arena: &mut A,
+        items: &[T],
+        alloc: impl FnOnce(&mut A, usize, usize) -> *mut u8,
+        mut each: impl FnMut(&mut A, &T) -> Result<R, E>,
+        oom: impl FnOnce() -> E,
+    ) -> Result<List, E> {
+        if items.is_empty() {
+            return Ok(List::EMPTY);
+        }
+        let Some(bytes) = items.len().checked_mul(core::mem::size_of::<R>()) else {
+            return Err(oom());
+        };
+        let p = alloc(arena, bytes, core::mem::align_of::<R>()).cast::<R>();
+        if p.is_null() && bytes != 0 {
+            return Err(oom());
+        }
+        for (i, item) in items.iter().enumerate() {
+            let raw = each(arena, item)?;
+            // SAFETY: `p` holds `items.len()` aligned `R`s, fresh from the arena, and `i` is in
+            // range; each element is written before anything reads it (a zero-sized `R` writes
+            // nothing).
+            unsafe { p.add(i).write(raw) };
+        }
+        Ok(List {
+            ptr: p.cast_const().cast(),
+            len: items.len(),
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use core::mem::{align_of, offset_of, size_of};
+
+    #[test]
+    fn lists_are_encoded_into_the_arena() {
+        let mut block = [0u64; 4];
+        let mut used = false;
+        // A one-shot "arena": one 32-byte block.
+        let mut alloc = |_: &mut (), size: usize, align: usize| {
+            if used || size > 32 || align > 8 {
+                core::ptr::null_mut()
+            } else {
+                used = true;
+                block.as_mut_ptr().cast::<u8>()
+            }
+        };
+        let l = List::encode(
+            &mut (),
+            &[1u8, 2, 3],
+            &mut alloc,
+            |_, x| Ok::<_, ()>(u32::from(*x) * 10),
+            || (),
+        )
+        .expect("fits");
+        // SAFETY: three u32s just written into `block`.
+        assert_eq!(unsafe { l.as_slice::<u32>() }, [10, 20, 30]);
+        assert!(List::encode(&mut (), &[1u8], &mut alloc, |_, x| Ok(*x), || "oom").is_err());
+        let empty: [u8; 0] = [];
+        let e = List::encode(
+            &mut (),
+            &empty,
+            |_: &mut (), _, _| unreachable!(),
+            |_, x| Ok::<_, ()>(*x),
+            || (),
+        );
+        assert_eq!(e.map(|l| l.len), Ok(0));
+        let failing = List::encode(
+            &mut (),
+            &[7u8],
+            |_: &mut (), _, _| [0u8; 1].as_mut_ptr(),
+            |_, _| Err::<u8, _>("bad"),
+            || "oom",
+        );
+        assert_eq!(failing.map(|l| l.len), Err("bad"));
+    }
 
     #[test]
     fn layouts() {

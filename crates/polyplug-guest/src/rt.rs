@@ -11,7 +11,7 @@ use crate::error::Error;
 use polyplug_abi::{Arena, Bytes, CallCtx, List, Status, Str};
 use std::any::Any;
 use std::ffi::c_void;
-use std::mem::{align_of, size_of};
+use std::mem::align_of;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub use polyplug_abi::{RawOption, RawPayload, RawResult};
@@ -83,24 +83,15 @@ impl ResultArena<'_> {
         items: &[T],
         mut each: impl FnMut(&mut ResultArena<'_>, &T) -> Result<R, Error>,
     ) -> Result<List, Error> {
-        if items.is_empty() {
-            return Ok(List::EMPTY);
-        }
-        let bytes = items
-            .len()
-            .checked_mul(size_of::<R>())
-            .ok_or_else(Error::out_of_memory)?;
-        let p = self.alloc(bytes, align_of::<R>())?.cast::<R>();
-        for (i, item) in items.iter().enumerate() {
-            let raw = each(self, item)?;
-            // SAFETY: `p` holds `items.len()` aligned `R`s; `i` is in range. Elements are written
-            // before anything reads them (a zero-sized `R` writes nothing).
-            unsafe { p.add(i).write(raw) };
-        }
-        Ok(List {
-            ptr: p.cast_const().cast(),
-            len: items.len(),
-        })
+        List::encode(
+            self,
+            items,
+            |a: &mut ResultArena<'_>, size, align| {
+                a.alloc(size, align).unwrap_or(std::ptr::null_mut())
+            },
+            |a, item| each(a, item),
+            Error::out_of_memory,
+        )
     }
 }
 

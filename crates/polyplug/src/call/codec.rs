@@ -29,26 +29,13 @@ pub fn list_into<T, R: Copy>(
     items: &[T],
     mut each: impl FnMut(&mut CallArena, &T) -> Result<R>,
 ) -> Result<List> {
-    if items.is_empty() {
-        return Ok(List::EMPTY);
-    }
-    let bytes = items
-        .len()
-        .checked_mul(size_of::<R>())
-        .ok_or(ErrorKind::OutOfMemory)?;
-    let p = arena.alloc(bytes, align_of::<R>()).cast::<R>();
-    if p.is_null() && bytes != 0 {
-        return Err(ErrorKind::OutOfMemory.into());
-    }
-    for (i, item) in items.iter().enumerate() {
-        let raw = each(arena, item)?;
-        // SAFETY: `p` holds `items.len()` aligned `R`s, fresh from the arena.
-        unsafe { p.add(i).write(raw) };
-    }
-    Ok(List {
-        ptr: p.cast_const().cast(),
-        len: items.len(),
-    })
+    List::encode(
+        arena,
+        items,
+        |a: &mut CallArena, size, align| a.alloc(size, align),
+        |a, item| each(a, item),
+        || ErrorKind::OutOfMemory.into(),
+    )
 }
 
 /// The expected shape of one function: its name and argument/result struct layouts.
