@@ -439,31 +439,13 @@ fn encode(slot: ValueMut<'_>, v: &Value) -> Result<(), WalkError> {
         },
         Type::List(_) => {
             let items = v.as_array().ok_or_else(|| mismatch("an array", v))?;
-            let mut list = slot.list(items.len())?;
-            for (i, item) in items.iter().enumerate() {
-                encode(list.elem(i)?, item).map_err(|e| e.in_index(i))?;
-            }
-            Ok(())
+            slot.list_from(items.iter(), encode)
         }
-        Type::Record { name, fields } => {
+        Type::Record { name, .. } => {
             let map = v
                 .as_object()
                 .ok_or_else(|| mismatch(&format!("an object (record `{name}`)"), v))?;
-            if let Some(extra) = map.keys().find(|k| !fields.iter().any(|(f, _)| f == *k)) {
-                let names: Vec<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
-                return Err(WalkError::mismatch(format!(
-                    "unknown field `{extra}` of record `{name}` (its fields: {})",
-                    names.join(", ")
-                )));
-            }
-            let mut rec = slot.record()?;
-            for (i, (fname, _)) in fields.iter().enumerate() {
-                let fv = map.get(fname).ok_or_else(|| {
-                    WalkError::mismatch(format!("missing field `{fname}` of record `{name}`"))
-                })?;
-                encode(rec.field(i)?, fv).map_err(|e| e.in_field(fname))?;
-            }
-            Ok(())
+            slot.record_from(map.keys().map(String::as_str), |f| map.get(f), encode)
         }
         Type::Tuple(elems) => {
             let items = match v.as_array() {
@@ -475,11 +457,7 @@ fn encode(slot: ValueMut<'_>, v: &Value) -> Result<(), WalkError> {
                     ))
                 }
             };
-            let mut tuple = slot.tuple()?;
-            for (i, item) in items.iter().enumerate() {
-                encode(tuple.field(i)?, item).map_err(|e| e.in_index(i))?;
-            }
-            Ok(())
+            slot.tuple_from(items.iter(), encode)
         }
         Type::Enum { name, .. } => {
             let s = v

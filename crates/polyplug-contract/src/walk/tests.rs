@@ -421,3 +421,96 @@ fn paths_render_outermost_first() {
     assert_eq!(WalkError::mismatch("bad").in_index(0).path(), "[0]");
     assert_eq!(WalkError::mismatch("plain").to_string(), "plain");
 }
+
+#[test]
+fn records_lists_and_tuples_fill_from_sources_and_say_where() {
+    let ty = Type::Record {
+        name: "r".into(),
+        fields: vec![
+            ("p".into(), point()),
+            ("xs".into(), Type::list(Type::U16)),
+            ("t".into(), Type::Tuple(vec![Type::U8, Type::U8])),
+        ],
+    };
+    let lay = layout_of(&ty);
+    let mut arena = CallArena::new(64).expect("memory");
+    let mut buf = vec![0u64; (lay.layout.size as usize).div_ceil(8)];
+    // SAFETY: a u64 buffer viewed as its bytes.
+    let bytes = unsafe {
+        std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), lay.layout.size as usize)
+    };
+    /// A tiny keyed source: a value is an integer, or named children, or a sequence.
+    #[derive(Clone)]
+    enum Src {
+        Int(i128),
+        Map(Vec<(&'static str, Src)>),
+        Seq(Vec<Src>),
+    }
+    fn fill(slot: ValueMut<'_>, v: &Src) -> Result<(), WalkError> {
+        match (slot.ty(), v) {
+            (Type::Record { .. }, Src::Map(m)) => slot.record_from(
+                m.iter().map(|(k, _)| *k),
+                |f| m.iter().find(|(k, _)| *k == f).map(|(_, v)| v),
+                fill,
+            ),
+            (Type::List(_), Src::Seq(items)) => slot.list_from(items.iter(), fill),
+            (Type::Tuple(_), Src::Seq(items)) => slot.tuple_from(items.iter(), fill),
+            (_, Src::Int(x)) => slot.set_int(*x),
+            _ => Err(WalkError::mismatch("not in this test")),
+        }
+    }
+    let good = Src::Map(vec![
+        ("p", Src::Map(vec![("x", Src::Int(1)), ("y", Src::Int(-2))])),
+        ("xs", Src::Seq(vec![Src::Int(7), Src::Int(8)])),
+        ("t", Src::Seq(vec![Src::Int(3), Src::Int(4)])),
+    ]);
+    fill(
+        ValueMut::new(&ty, &lay, bytes, &mut arena).expect("fits"),
+        &good,
+    )
+    .expect("fits");
+    // SAFETY: the value just written; its list lives in `arena`.
+    let v = unsafe { ValueRef::new(&ty, &lay, buf.as_ptr().cast()) };
+    assert_eq!(
+        show(v).expect("well-formed"),
+        "{p: {x: 1, y: -2}, xs: [7, 8], t: (3, 4)}"
+    );
+
+    let mut again = vec![0u8; lay.layout.size as usize];
+    let mut attempt = |v: &Src| {
+        let slot = ValueMut::new(&ty, &lay, &mut again, &mut arena).expect("fits");
+        fill(slot, v).expect_err("must be refused").to_string()
+    };
+    let Src::Map(mut m) = good.clone() else {
+        unreachable!()
+    };
+    m.push(("z", Src::Int(0)));
+    assert_eq!(
+        attempt(&Src::Map(m)),
+        "unknown field `z` of record `r` (its fields: p, xs, t)"
+    );
+    let Src::Map(mut m) = good.clone() else {
+        unreachable!()
+    };
+    m[0] = ("p", Src::Map(vec![("x", Src::Int(1))]));
+    assert_eq!(
+        attempt(&Src::Map(m)),
+        "`p`: missing field `y` of record `point`"
+    );
+    let Src::Map(mut m) = good.clone() else {
+        unreachable!()
+    };
+    m[1] = ("xs", Src::Seq(vec![Src::Int(1), Src::Int(70000)]));
+    assert_eq!(
+        attempt(&Src::Map(m)),
+        "`xs[1]`: 70000 is out of range for u16 (0..=65535)"
+    );
+    let Src::Map(mut m) = good else {
+        unreachable!()
+    };
+    m[2] = ("t", Src::Seq(vec![Src::Int(1)]));
+    assert_eq!(
+        attempt(&Src::Map(m)),
+        "`t`: expected a tuple of 2 elements, found 1"
+    );
+}

@@ -361,6 +361,78 @@ impl<'a> ValueMut<'a> {
         }
     }
 
+    /// Fills a record from a keyed source (a JSON object, a Lua table, a Python dict...): every
+    /// key of `keys` must name a field (``unknown field `z` of record `point` (its fields: x,
+    /// y)`` otherwise), `field(name)` must give each field's value (``missing field `y` of
+    /// record `point` `` otherwise), and `write` writes a value into its field's slot. An error
+    /// inside a field gains the field's name in its path.
+    pub fn record_from<'k, V>(
+        self,
+        keys: impl IntoIterator<Item = &'k str>,
+        mut field: impl FnMut(&str) -> Option<V>,
+        mut write: impl FnMut(ValueMut<'_>, V) -> Result<(), WalkError>,
+    ) -> Result<(), WalkError> {
+        let Type::Record { name, fields } = self.ty else {
+            return Err(self.cannot("a record"));
+        };
+        if let Some(extra) = keys
+            .into_iter()
+            .find(|k| !fields.iter().any(|(f, _)| f == k))
+        {
+            let names: Vec<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
+            return Err(WalkError::mismatch(format!(
+                "unknown field `{extra}` of record `{name}` (its fields: {})",
+                names.join(", ")
+            )));
+        }
+        let mut record = self.record()?;
+        for (i, (fname, _)) in fields.iter().enumerate() {
+            let v = field(fname).ok_or_else(|| {
+                WalkError::mismatch(format!("missing field `{fname}` of record `{name}`"))
+            })?;
+            write(record.field(i)?, v).map_err(|e| e.in_field(fname))?;
+        }
+        Ok(())
+    }
+
+    /// Fills a list (other than `list<u8>`) from a sequence: `write` writes each item into its
+    /// element's slot; an error inside an element gains its index in its path.
+    pub fn list_from<V>(
+        self,
+        items: impl ExactSizeIterator<Item = V>,
+        mut write: impl FnMut(ValueMut<'_>, V) -> Result<(), WalkError>,
+    ) -> Result<(), WalkError> {
+        let mut list = self.list(items.len())?;
+        for (i, item) in items.enumerate() {
+            write(list.elem(i)?, item).map_err(|e| e.in_index(i))?;
+        }
+        Ok(())
+    }
+
+    /// Fills a tuple from a sequence of exactly as many items (``expected a tuple of 2
+    /// elements, found 1`` otherwise); an error inside an element gains its index in its path.
+    pub fn tuple_from<V>(
+        self,
+        items: impl ExactSizeIterator<Item = V>,
+        mut write: impl FnMut(ValueMut<'_>, V) -> Result<(), WalkError>,
+    ) -> Result<(), WalkError> {
+        let Type::Tuple(elems) = self.ty else {
+            return Err(self.cannot("a tuple"));
+        };
+        if items.len() != elems.len() {
+            return Err(WalkError::mismatch(format!(
+                "expected a tuple of {} elements, found {}",
+                elems.len(),
+                items.len()
+            )));
+        }
+        let mut tuple = self.tuple()?;
+        for (i, item) in items.enumerate() {
+            write(tuple.field(i)?, item).map_err(|e| e.in_index(i))?;
+        }
+        Ok(())
+    }
+
     /// Writes `none`.
     pub fn none(self) -> Result<(), WalkError> {
         match self.ty {
