@@ -469,8 +469,33 @@ pub unsafe fn entry<L: Loader>(out: *mut *const LoaderVtable, make: impl FnOnce(
 /// loader with the given expression and hands its vtable to the runtime, which calls
 /// `destroy` when it is done with it.
 ///
-/// ```ignore
-/// polyplug_loader::export_loader!(TableLoader::default());
+/// ```
+/// use polyplug_loader::{LoadContext, LoadError, Loader};
+///
+/// #[derive(Default)]
+/// struct MyLoader;
+///
+/// impl Loader for MyLoader {
+///     type Bundle = ();
+///     fn name(&self) -> &str {
+///         "mine"
+///     }
+///     fn load(&self, _cx: &mut LoadContext<'_>) -> Result<(), LoadError> {
+///         Ok(())
+///     }
+/// }
+///
+/// polyplug_loader::export_loader!(MyLoader::default());
+///
+/// // What the runtime does with the library's entry symbol:
+/// let mut vt = std::ptr::null();
+/// // SAFETY: a valid out-pointer.
+/// assert_eq!(unsafe { pp_loader_entry(&mut vt) }, 0);
+/// // SAFETY: the table the entry handed over, destroyed once by its new owner.
+/// unsafe {
+///     assert_eq!((*vt).name.to_str(), Ok("mine"));
+///     ((*vt).destroy.expect("the kit's tables have destroy"))((*vt).state);
+/// }
 /// ```
 #[macro_export]
 macro_rules! export_loader {

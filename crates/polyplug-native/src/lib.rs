@@ -9,6 +9,8 @@
 //! and a message that names the file and what is wrong. A reload maps a fresh copy of the
 //! library, so the code now on disk runs even at the same path.
 
+#![deny(missing_docs)]
+
 use polyplug_abi::{
     abi_major_of, HostApi, PluginFiniFn, PluginInitFn, Status, ABI_MAJOR, ABI_VERSION,
     PLUGIN_ABI_VERSION_SYMBOL, PLUGIN_FINI_SYMBOL, PLUGIN_INIT_SYMBOL,
