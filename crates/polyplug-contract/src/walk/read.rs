@@ -210,40 +210,25 @@ impl<'a> StructRef<'a> {
     /// The members in order, with their names (`""` for a tuple's elements).
     #[inline]
     pub fn iter(&self) -> Members<'a> {
+        let (offsets, layouts) = self.parts();
+        let (fields, elems): (&'a [(String, Type)], &'a [Type]) = match self.ty {
+            Type::Record { fields, .. } => (fields, &[]),
+            Type::Tuple(elems) => (&[], elems),
+            _ => (&[], &[]),
+        };
         Members {
-            s: *self,
+            fields,
+            elems,
+            offsets,
+            layouts,
+            base: self.base,
             next: 0,
-            len: self.len(),
-        }
-    }
-
-    /// Member `i` with its name.
-    ///
-    /// # Safety
-    /// `i < self.len()`: `read` checked that the type has as many members as the layout.
-    #[inline(always)]
-    unsafe fn member_unchecked(&self, i: usize) -> (&'a str, ValueRef<'a>) {
-        let (offsets, members) = self.parts();
-        // SAFETY: `i` is below the member count of the type and of the layout (checked equal
-        // when the struct was read).
-        unsafe {
-            let (name, ty) = match self.ty {
-                Type::Record { fields, .. } => {
-                    let (n, t) = fields.get_unchecked(i);
-                    (n.as_str(), t)
-                }
-                Type::Tuple(elems) => ("", elems.get_unchecked(i)),
-                // `read` makes a `StructRef` only of a record or a tuple.
-                _ => std::hint::unreachable_unchecked(),
-            };
-            let v = ValueRef {
-                ty,
-                layout: members.get_unchecked(i),
-                // `read` checked that every member lies inside the struct's bytes.
-                ptr: self.base.add(*offsets.get_unchecked(i) as usize),
-                _mem: PhantomData,
-            };
-            (name, v)
+            // `read` checked that the type and the layout have this many members.
+            len: offsets
+                .len()
+                .min(layouts.len())
+                .min(fields.len().max(elems.len())),
+            _mem: PhantomData,
         }
     }
 }
@@ -251,9 +236,16 @@ impl<'a> StructRef<'a> {
 /// The members of a record or tuple, in order, with their names (`""` for a tuple's).
 #[derive(Clone)]
 pub struct Members<'a> {
-    s: StructRef<'a>,
+    /// A record's fields, or empty for a tuple.
+    fields: &'a [(String, Type)],
+    /// A tuple's elements, or empty for a record.
+    elems: &'a [Type],
+    offsets: &'a [u32],
+    layouts: &'a [TypeLayout],
+    base: *const u8,
     next: usize,
     len: usize,
+    _mem: PhantomData<&'a [u8]>,
 }
 
 impl<'a> Iterator for Members<'a> {
@@ -261,13 +253,30 @@ impl<'a> Iterator for Members<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.next >= self.len {
+        let i = self.next;
+        if i >= self.len {
             return None;
         }
-        let i = self.next;
         self.next += 1;
-        // SAFETY: `i < len`, the member count `read` checked.
-        Some(unsafe { self.s.member_unchecked(i) })
+        // SAFETY: `i < len`, which is within every slice (see `iter`); `read` checked that
+        // every member lies inside the struct's bytes.
+        unsafe {
+            let (name, ty) = if self.fields.is_empty() {
+                ("", self.elems.get_unchecked(i))
+            } else {
+                let (n, t) = self.fields.get_unchecked(i);
+                (n.as_str(), t)
+            };
+            Some((
+                name,
+                ValueRef {
+                    ty,
+                    layout: self.layouts.get_unchecked(i),
+                    ptr: self.base.add(*self.offsets.get_unchecked(i) as usize),
+                    _mem: PhantomData,
+                },
+            ))
+        }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -408,7 +417,7 @@ impl<'a> ValueRef<'a> {
     ///
     /// Scalars are read inline; containers and views go through small functions of their own,
     /// so a walk over plain data stays a jump table and a load per value.
-    #[inline]
+    #[inline(always)]
     pub fn read(&self) -> Result<Value<'a>, WalkError> {
         Ok(match self.ty {
             Type::Bool => Value::Bool(check::bool_from(self.bytes::<1>()?[0])?),
